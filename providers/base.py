@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib.metadata import entry_points
@@ -162,6 +163,16 @@ class ProviderFactory(Protocol):
 
     def selects_classless_service(self, annotations: Mapping[str, str]) -> bool:
         """Whether a Service without `loadBalancerClass` is ours on this cloud."""
+        ...
+
+    def demo_cloud(
+        self, nodes: Sequence[Mapping[str, Any]], *, cluster_name: str
+    ) -> AbstractContextManager[Any]:
+        """A local fake of this cloud seeded to match `nodes`, for `provisioner demo`.
+
+        The value it yields has `env` (variables pointing the SDK at the fake), `nodes` (the
+        Nodes rewritten to match the fake's instances) and `summary` (lines to show).
+        """
         ...
 
 

@@ -108,11 +108,19 @@ def plan_text(outcomes: Sequence[Outcome], documents: Sequence[DocumentError]) -
     return "\n".join(lines)
 
 
+def _change(value: Any) -> str:
+    """`[old, new]` pairs read as `old -> new`; an empty old value means unset."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        old, new = value
+        return f"{old if old not in (None, '') else '(unset)'} -> {new}"
+    return _show(value)
+
+
 def _show(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) if value else "(none)"
     if isinstance(value, dict):
-        return "; ".join(f"{k}={_show(v)}" for k, v in value.items())
+        return "; ".join(f"{k}: {_change(v)}" for k, v in value.items())
     return str(value)
 
 

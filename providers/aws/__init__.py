@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
 
 from providers.aws.annotations import ANNOTATIONS, LB_TYPE
 from providers.base import Provider, Settings
@@ -42,6 +44,13 @@ class AwsProviderFactory:
             vpc_id=getattr(args, "vpc_id", None),
         )
         return AwsProvider(config, clients=clients)
+
+    def demo_cloud(
+        self, nodes: Sequence[Mapping[str, Any]], *, cluster_name: str
+    ) -> AbstractContextManager[Any]:
+        from providers.aws.demo import demo_cloud
+
+        return demo_cloud(nodes, cluster_name=cluster_name)
 
     def selects_classless_service(self, annotations: Mapping[str, str]) -> bool:
         return annotations.get(LB_TYPE, "").strip() in ("external", "nlb-ip")

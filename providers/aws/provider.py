@@ -1,0 +1,125 @@
+"""The AWS provider: a Service's desired state becomes a Network Load Balancer.
+
+`plan` reads what the key owns (by marks, plus the names it would create), compares it with
+the desired state and returns ordered changes; `apply` carries them out and is safe to run
+again at any point; `owned` lists every key with resources of this cluster and class, for
+garbage collection. Nothing is remembered between calls except the network facts derived
+from the node set, which rarely change and are recomputed when the set does.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from providers.aws import desired as d
+from providers.aws import naming
+from providers.aws.annotations import ANNOTATIONS
+from providers.aws.client import Clients
+from providers.aws.execute import Executor
+from providers.aws.marks import Marks
+from providers.aws.network import (
+    Network,
+    choose_subnets,
+    discover,
+    instance_id,
+    list_subnets,
+    resolve_security_groups,
+)
+from providers.aws.observe import Lookup, observe, owned_keys
+from providers.aws.planner import Context, plan_delete, plan_desired
+from providers.base import InvalidSpec, Plan, Status
+from provisioner.annotations import AnnotationSet
+from provisioner.model import Key, LoadBalancer
+
+
+@dataclass(frozen=True)
+class AwsConfig:
+    """What the controller was told: whose resources are ours, and where they live."""
+
+    cluster_name: str
+    load_balancer_class: str
+    region: str
+    vpc_id: str | None = None
+
+
+class AwsProvider:
+    name = "aws"
+    annotations: AnnotationSet = ANNOTATIONS
+
+    def __init__(self, config: AwsConfig, *, clients: Clients) -> None:
+        self.config = config
+        self.clients = clients
+        self.marks = Marks(cluster=config.cluster_name, lb_class=config.load_balancer_class)
+        self._network: dict[frozenset[str], Network] = {}
+        self._lock = threading.Lock()
+
+    def network(self, desired: LoadBalancer) -> Network:
+        """Network facts for this node set; cached until the set of instances changes."""
+        ids = frozenset(instance_id(node) for node in desired.nodes)
+        with self._lock:
+            cached = self._network.get(ids)
+        if cached is not None:
+            return cached
+        found = discover(
+            self.clients.ec2, ids, vpc_id=self.config.vpc_id, cluster=self.config.cluster_name
+        )
+        with self._lock:
+            self._network = {ids: found}
+        return found
+
+    def plan(self, key: Key, desired: LoadBalancer | None) -> Plan:
+        if desired is None:
+            observed = observe(self.clients, self.marks, key, Lookup(details=False))
+            return Plan(key=key, changes=plan_delete(self.marks, key, observed), deleting=True)
+        if desired.key != key:
+            raise InvalidSpec(
+                f"key: desired state is for {desired.key}, not {key}", field="key", value=key
+            )
+        d.check_spec(desired)
+        d.aws_options(desired)
+        d.tag_budget(self.marks, desired)
+        network = self.network(desired)
+        subnets = choose_subnets(
+            list_subnets(self.clients.ec2, network.vpc_id),
+            desired=desired.subnets,
+            scheme=desired.scheme,
+            cluster=self.config.cluster_name,
+            vpc_id=network.vpc_id,
+        )
+        user_groups = (
+            resolve_security_groups(
+                self.clients.ec2, desired.security_groups, vpc_id=network.vpc_id
+            )
+            if desired.security_groups is not None
+            else None
+        )
+        lb_name = d.lb_name(desired)
+        specs = d.target_groups(desired, network, load_balancer_name=lb_name)
+        lookup = Lookup(
+            load_balancer=lb_name,
+            target_groups=tuple(s.name for s in specs),
+            security_group=(
+                naming.security_group_name(key, vpc_id=network.vpc_id)
+                if user_groups is None
+                else None
+            ),
+            vpc_id=network.vpc_id,
+        )
+        observed = observe(self.clients, self.marks, key, lookup)
+        context = Context(
+            marks=self.marks,
+            desired=desired,
+            network=network,
+            subnets=subnets,
+            user_groups=user_groups,
+            observed=observed,
+        )
+        changes, observed_summary = plan_desired(context)
+        return Plan(key=key, changes=changes, observed=observed_summary)
+
+    def apply(self, plan: Plan) -> Status:
+        return Executor(self.clients, self.marks).run(plan)
+
+    def owned(self) -> set[Key]:
+        return owned_keys(self.clients, self.marks)
