@@ -18,6 +18,7 @@ from pathlib import Path
 
 from providers import base
 from provisioner import output
+from provisioner.devcluster import command as devcluster_command
 from provisioner.manifests import Manifests, load
 from provisioner.model import Key, service_key
 from provisioner.reconcile import Outcome, Selection, reconcile
@@ -91,8 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--examples", type=Path, default=None, help="manifests to apply")
     demo.add_argument("--output", "-o", choices=("text", "json"), default="text")
     dev = commands.add_parser("dev-cluster", help="run an in-memory Kubernetes API server")
-    from provisioner.devcluster import command as devcluster_command
-
     devcluster_command.add_arguments(dev)
     commands.add_parser("version", help="print the version")
     return parser
@@ -178,10 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from provisioner.demo import run_demo
 
-            return run_demo(args)
+            demo_code: int = run_demo(args)
+            return demo_code
         if args.command == "dev-cluster":
-            from provisioner.devcluster import command as devcluster_command
-
             return devcluster_command.run(args)
         if args.command == "version":
             print(_version())
@@ -189,8 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         print(f"provisioner: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    parser.error(f"unknown command {args.command}")
-    return EXIT_USAGE  # pragma: no cover - parser.error exits
+    print(f"provisioner: error: unknown command {args.command}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _version() -> str:

@@ -96,14 +96,24 @@ def load(paths: Iterable[Path]) -> Manifests:
         except OSError as err:
             manifests.errors.append(DocumentError(str(path), f"cannot read: {err.strerror}"))
             continue
-        try:
-            docs = list(yaml.safe_load_all(text))
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            problem = getattr(err, "problem", None) or str(err)
-            manifests.errors.append(DocumentError(f"{path}#1", f"invalid YAML{where}: {problem}"))
-            continue
+        docs: list[Any] = []
+        stream = yaml.safe_load_all(text)
+        while True:
+            try:
+                doc = next(stream)
+            except StopIteration:
+                break
+            except yaml.YAMLError as err:
+                # Documents before the broken one are kept; the rest of the file cannot be
+                # split reliably, so it is reported once, at the broken document.
+                mark = getattr(err, "problem_mark", None)
+                where = f" at line {mark.line + 1}" if mark is not None else ""
+                problem = getattr(err, "problem", None) or str(err)
+                manifests.errors.append(
+                    DocumentError(f"{path}#{len(docs) + 1}", f"invalid YAML{where}: {problem}")
+                )
+                break
+            docs.append(doc)
         for index, doc in enumerate(docs, start=1):
             if doc is None:
                 continue

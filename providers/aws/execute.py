@@ -40,6 +40,9 @@ class Executor:
         self.marks = marks
         self.resolved: dict[str, str] = {}
         self.dns_name = ""
+        self.fresh: set[str] = set()
+        """Load balancers created by this apply: they cannot have listeners yet."""
+        self.listener_ports: dict[str, set[int]] = {}
 
     def run(self, plan: Plan) -> Status:
         observed_lb = plan.observed.get("load_balancer") or {}
@@ -113,6 +116,7 @@ def create_load_balancer(ex: Executor, change: Change, p: dict[str, Any]) -> Non
                 created = ex.clients.elbv2.call("CreateLoadBalancer", **args)
         if existing is None:
             existing = created["LoadBalancers"][0]
+            ex.fresh.add(str(existing["LoadBalancerArn"]))
             _adopt_lb(ex, change, existing)
             return
     tags = _elb_tags(ex, existing["LoadBalancerArn"])
@@ -223,9 +227,22 @@ def _listener_args(p: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
+def _ports(ex: Executor, lb_arn: str) -> dict[int, str]:
+    listeners = ex.clients.elbv2.call("DescribeListeners", LoadBalancerArn=lb_arn)["Listeners"]
+    return {int(x["Port"]): str(x["ListenerArn"]) for x in listeners}
+
+
 def create_listener(ex: Executor, change: Change, p: dict[str, Any]) -> None:
-    """Never a second listener on a port: moto accepts one, AWS would refuse it."""
-    args = {"LoadBalancerArn": p["LoadBalancerArn"], "Port": p["Port"], **_listener_args(p)}
+    """Never a second listener on a port: moto accepts one, AWS would refuse it.
+
+    A load balancer created by this apply has no listeners; an older one is read once.
+    """
+    lb_arn = p["LoadBalancerArn"]
+    if lb_arn not in ex.fresh and lb_arn not in ex.listener_ports:
+        ex.listener_ports[lb_arn] = set(_ports(ex, lb_arn))
+    if p["Port"] in ex.listener_ports.get(lb_arn, set()):
+        return
+    args = {"LoadBalancerArn": lb_arn, "Port": p["Port"], **_listener_args(p)}
     try:
         created = ex.clients.elbv2.call(
             "CreateListener", retry=False, Tags=m.tag_list(p["tags"]), **args
@@ -234,13 +251,11 @@ def create_listener(ex: Executor, change: Change, p: dict[str, Any]) -> None:
     except ProviderError as err:
         if not (err.retryable or isinstance(err, Conflict)):
             raise
-        listeners = ex.clients.elbv2.call(
-            "DescribeListeners", LoadBalancerArn=p["LoadBalancerArn"]
-        )["Listeners"]
-        same = [x for x in listeners if x["Port"] == p["Port"]]
-        if not same:
+        existing = _ports(ex, lb_arn)
+        if p["Port"] not in existing:
             raise
-        arn = same[0]["ListenerArn"]
+        arn = existing[p["Port"]]
+    ex.listener_ports.setdefault(lb_arn, set()).add(p["Port"])
     extra = p["certificates"][1:]
     if extra:
         ex.clients.elbv2.call(

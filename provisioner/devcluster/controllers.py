@@ -20,6 +20,15 @@ import json
 import logging
 from typing import Any
 
+from provisioner.devcluster.endpointslices import (
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    SERVICE_NAME_LABEL,
+    desired_slice,
+    endpoint,
+    pod_ready,
+    resolve_ports,
+)
 from provisioner.devcluster.errors import ApiError
 from provisioner.devcluster.nodes import is_ready
 from provisioner.devcluster.registry import (
@@ -34,22 +43,12 @@ from provisioner.devcluster.selectors import match_labels
 Obj = dict[str, Any]
 log = logging.getLogger(__name__)
 
-MANAGED_BY = "endpointslice-controller.k8s.io"
-SERVICE_NAME_LABEL = "kubernetes.io/service-name"
-MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 _HASH_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def template_hash(template: Obj) -> str:
     digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
     return "".join(_HASH_CHARS[b % len(_HASH_CHARS)] for b in digest[:10])
-
-
-def pod_ready(pod: Obj) -> bool:
-    for condition in pod.get("status", {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return bool(condition.get("status") == "True")
-    return False
 
 
 def _owned_by(obj: Obj, uid: str) -> bool:
@@ -411,10 +410,10 @@ class ControlPlane:
                 continue
             if not pod.get("status", {}).get("podIP"):
                 continue
-            ports = _resolve_ports(spec.get("ports") or [], pod)
+            ports = resolve_ports(spec.get("ports") or [], pod)
             key = json.dumps(ports, sort_keys=True)
             groups.setdefault(key, (ports, []))[1].append(
-                _endpoint(pod, nodes, publish=bool(spec.get("publishNotReadyAddresses")))
+                endpoint(pod, nodes, publish=bool(spec.get("publishNotReadyAddresses")))
             )
         if not groups:
             groups[json.dumps(None)] = (None, [])
@@ -423,7 +422,7 @@ class ControlPlane:
             match = next((s for s in unmatched if s.get("ports") == ports), None)
             if match is None and unmatched and ports is None:
                 match = unmatched[0]
-            desired = _slice(service, ports, endpoints)
+            desired = desired_slice(service, ports, endpoints)
             if match is None:
                 self.registry.create(self.slices, meta["namespace"], desired)
                 continue
@@ -445,90 +444,3 @@ class ControlPlane:
                 )
         for stale in unmatched:
             self._delete_slice(stale)
-
-
-def _resolve_ports(service_ports: list[Obj], pod: Obj) -> list[Obj]:
-    """Service ports as the pod serves them, named targetPorts looked up on the pod."""
-    container_ports = {
-        p.get("name"): p.get("containerPort")
-        for c in pod.get("spec", {}).get("containers") or []
-        for p in c.get("ports") or []
-        if p.get("name")
-    }
-    resolved = []
-    for port in service_ports:
-        target = port.get("targetPort", port.get("port"))
-        number = container_ports.get(target) if isinstance(target, str) else target
-        if isinstance(target, str) and target.isdigit():
-            number = int(target)
-        if number is None:
-            continue
-        resolved.append(
-            {"name": port.get("name", ""), "protocol": port.get("protocol", "TCP"), "port": number}
-        )
-    return resolved
-
-
-def _endpoint(pod: Obj, nodes: dict[str, Obj], *, publish: bool) -> Obj:
-    meta = pod["metadata"]
-    terminating = bool(meta.get("deletionTimestamp"))
-    serving = pod_ready(pod)
-    node_name = pod.get("spec", {}).get("nodeName", "")
-    endpoint: Obj = {
-        "addresses": [pod["status"]["podIP"]],
-        "conditions": {
-            "ready": publish or (serving and not terminating),
-            "serving": publish or serving,
-            "terminating": terminating,
-        },
-        "targetRef": {
-            "kind": "Pod",
-            "namespace": meta["namespace"],
-            "name": meta["name"],
-            "uid": meta["uid"],
-        },
-    }
-    if node_name:
-        endpoint["nodeName"] = node_name
-        zone = (
-            (nodes.get(node_name) or {})
-            .get("metadata", {})
-            .get("labels", {})
-            .get("topology.kubernetes.io/zone")
-        )
-        if zone:
-            endpoint["zone"] = zone
-    return endpoint
-
-
-def _slice(service: Obj, ports: list[Obj] | None, endpoints: list[Obj]) -> Obj:
-    meta = service["metadata"]
-    labels = {
-        **(meta.get("labels") or {}),
-        SERVICE_NAME_LABEL: meta["name"],
-        MANAGED_BY_LABEL: MANAGED_BY,
-    }
-    body: Obj = {
-        "apiVersion": "discovery.k8s.io/v1",
-        "kind": "EndpointSlice",
-        "metadata": {
-            "generateName": f"{meta['name']}-",
-            "namespace": meta["namespace"],
-            "labels": labels,
-            "ownerReferences": [
-                {
-                    "apiVersion": "v1",
-                    "kind": "Service",
-                    "name": meta["name"],
-                    "uid": meta["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
-        },
-        "addressType": "IPv4",
-        "endpoints": endpoints,
-    }
-    if ports is not None:
-        body["ports"] = ports
-    return body

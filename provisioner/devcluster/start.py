@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 import yaml
 from aiohttp import web
 
-from provisioner.devcluster.controllers import ControlPlane, pod_ready
+from provisioner.devcluster.controllers import ControlPlane
+from provisioner.devcluster.endpointslices import pod_ready
 from provisioner.devcluster.nodes import NodeSpec, node_object, resolve
 from provisioner.devcluster.registry import Registry, timestamp
 from provisioner.devcluster.resources import Catalog, ResourceType

@@ -74,8 +74,12 @@ class Cloud:
         return AwsProvider(config, clients=self.clients())
 
 
+_SESSION = boto3.Session(region_name=REGION)
+"""One session per worker: botocore caches service models on it, so clients are cheap."""
+
+
 def _make(endpoint: str | None, mode: str) -> Cloud:
-    session = boto3.Session(region_name=REGION)
+    session = _SESSION
     extra: dict[str, Any] = {"config": SDK_CONFIG}
     if endpoint:
         extra["endpoint_url"] = endpoint

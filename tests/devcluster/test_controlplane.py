@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from kubernetes import client
 
 from provisioner.devcluster import DevCluster, NodeSpec, start
@@ -203,9 +202,8 @@ def test_graceful_pod_deletion(cluster: DevCluster, api: Any) -> None:
     assert not cluster.list("pods", namespace="default")
 
 
-@pytest.mark.parametrize("ready", [False])
-def test_node_not_ready_gets_no_pods(ready: bool) -> None:
-    with start([NodeSpec(name="up"), NodeSpec(name="down", ready=ready)]) as cluster:
+def test_node_not_ready_gets_no_pods() -> None:
+    with start([NodeSpec(name="up"), NodeSpec(name="down", ready=False)]) as cluster:
         for index in range(3):
             cluster.create(
                 {

@@ -75,7 +75,9 @@ def test_dualstack_defaults_open_both_families() -> None:
         ({"provisioner.io/deletion-protection": "true"}, "deletion_protection", True),
         (
             {
-                "service.beta.kubernetes.io/aws-load-balancer-attributes": "deletion_protection.enabled=true,load_balancing.cross_zone.enabled=true"
+                "service.beta.kubernetes.io/aws-load-balancer-attributes": (
+                    "deletion_protection.enabled=true,load_balancing.cross_zone.enabled=true"
+                )
             },
             "cross_zone",
             True,
@@ -98,7 +100,9 @@ def test_aws_attributes_leave_the_rest_as_aws_options() -> None:
     lb = build(
         service(
             annotations={
-                "service.beta.kubernetes.io/aws-load-balancer-attributes": "access_logs.s3.enabled=true,access_logs.s3.bucket=logs",
+                "service.beta.kubernetes.io/aws-load-balancer-attributes": (
+                    "access_logs.s3.enabled=true,access_logs.s3.bucket=logs"
+                ),
             }
         )
     )
@@ -146,7 +150,9 @@ def test_proxy_protocol_and_target_group_attributes() -> None:
         service(
             annotations={
                 "service.beta.kubernetes.io/aws-load-balancer-proxy-protocol": "*",
-                "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": "deregistration_delay.timeout_seconds=30",
+                "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": (
+                    "deregistration_delay.timeout_seconds=30"
+                ),
             }
         )
     )
