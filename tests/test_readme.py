@@ -16,7 +16,5 @@ def test_every_portable_annotation_is_documented() -> None:
 
 
 def test_every_aws_alias_is_documented() -> None:
-    missing = [
-        a.key for a in ANNOTATIONS.aliases if a.key.replace(SERVICE, "…/") not in README
-    ]
+    missing = [a.key for a in ANNOTATIONS.aliases if a.key.replace(SERVICE, "…/") not in README]
     assert missing == []

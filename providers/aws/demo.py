@@ -40,9 +40,7 @@ def _rewrite(node: Mapping[str, Any], *, provider_id: str, zone: str, ip: str) -
 
 
 @contextmanager
-def demo_cloud(
-    nodes: Sequence[Mapping[str, Any]], *, cluster_name: str
-) -> Iterator[DemoCloud]:
+def demo_cloud(nodes: Sequence[Mapping[str, Any]], *, cluster_name: str) -> Iterator[DemoCloud]:
     """Start moto, seed a cluster network with one instance per Node, yield the env to use."""
     from moto.server import ThreadedMotoServer
 

@@ -4,173 +4,56 @@ The order is the design's: security groups and their rules, target groups, targe
 target groups, the load balancer, attributes, listeners, target changes of existing groups,
 deletion of target groups nothing routes to, then deletion of the rest in reverse (old load
 balancer, its target groups, our node rules, the frontend group). Changes refer to resources
-created earlier in the same plan by `ref`; params hold `{"ref": name}` where an id is not
-known yet, and apply resolves them as it goes.
+created earlier in the same plan by `ref`; apply resolves them as it goes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from providers.aws import desired as d
 from providers.aws import marks as m
-from providers.aws import naming
+from providers.aws.changes import (
+    LB_REF,
+    SG_REF,
+    Context,
+    Phases,
+    attributes_change,
+    delete_group,
+    delete_lb,
+    delete_tg,
+    ref,
+    revoke_backend_rules,
+    tags_change,
+    targets_change,
+    tg_ref,
+)
 from providers.aws.match import (
     LB_ATTRIBUTE_DEFAULTS,
     TG_ATTRIBUTE_DEFAULTS,
-    Rule,
     attribute_diff,
     health_check_diff,
     listener_diff,
     load_balancer_diff,
     load_balancer_replacement,
-    rule_diff,
-    rule_from_sdk,
     target_diff,
-    target_key_text,
     user_tag_diff,
 )
-from providers.aws.network import Network
 from providers.aws.observe import Observed, ObservedLoadBalancer, ObservedTargetGroup
-from providers.base import Action, Change, CloudValidation
-from provisioner.model import LoadBalancer
-
-SG_REF = "security-group"
-LB_REF = "load-balancer"
-
-
-def ref(name: str) -> dict[str, str]:
-    return {"ref": name}
-
-
-def tg_ref(backend_id: str) -> str:
-    return f"target-group:{backend_id}"
-
-
-@dataclass
-class Phases:
-    """Changes grouped by the design's order; `changes()` concatenates them."""
-
-    groups: list[Change] = field(default_factory=list)
-    target_groups: list[Change] = field(default_factory=list)
-    new_targets: list[Change] = field(default_factory=list)
-    load_balancer: list[Change] = field(default_factory=list)
-    attributes: list[Change] = field(default_factory=list)
-    listeners: list[Change] = field(default_factory=list)
-    targets: list[Change] = field(default_factory=list)
-    unused_target_groups: list[tuple[Change, frozenset[str]]] = field(default_factory=list)
-    """Each with the load balancers it is still attached to."""
-    rest: list[Change] = field(default_factory=list)
-    stale_rules: list[Change] = field(default_factory=list)
-    stale_groups: list[Change] = field(default_factory=list)
-
-    def changes(self) -> tuple[Change, ...]:
-        return (
-            *self.groups,
-            *self.target_groups,
-            *self.new_targets,
-            *self.load_balancer,
-            *self.attributes,
-            *self.listeners,
-            *self.targets,
-            *(c for c, _ in self.unused_target_groups),
-            *self.rest,
-            *self.stale_rules,
-            *self.stale_groups,
-        )
-
-
-@dataclass(frozen=True)
-class Context:
-    marks: m.Marks
-    desired: LoadBalancer
-    network: Network
-    subnets: tuple[str, ...]
-    user_groups: tuple[str, ...] | None
-    observed: Observed
+from providers.aws.security import plan_backend_rules, plan_groups
+from providers.base import Action, Change
 
 
 def plan_delete(marks: m.Marks, key: str, observed: Observed) -> tuple[Change, ...]:
     """Everything the key owns, in reverse order of creation."""
     changes: list[Change] = []
     for lb in observed.load_balancers:
-        changes.append(_delete_lb(key, lb, reason="no longer desired"))
-    changes += [_delete_tg(key, tg, "no longer desired") for tg in observed.target_groups]
-    changes += _revoke_backend_rules(key, observed.backend_rules, "no longer desired")
+        changes.append(delete_lb(key, lb, reason="no longer desired"))
+    changes += [delete_tg(key, tg, "no longer desired") for tg in observed.target_groups]
+    changes += revoke_backend_rules(key, observed.backend_rules, "no longer desired")
     for group in observed.security_groups:
-        changes.append(_delete_group(key, group.id, group.sdk["GroupName"], "no longer desired"))
+        changes.append(delete_group(key, group.id, group.sdk["GroupName"], "no longer desired"))
     return tuple(changes)
-
-
-def _delete_lb(key: str, lb: ObservedLoadBalancer, *, reason: str, replace: bool = False) -> Change:
-    if lb.attributes.get("deletion_protection.enabled") == "true":
-        raise CloudValidation(
-            f"load balancer {lb.name} must be deleted ({reason}) but has deletion protection "
-            "enabled (deletion_protection.enabled=true); turn deletion protection off "
-            '(provisioner.io/deletion-protection: "false", or in AWS) and retry'
-        )
-    return Change(
-        action=Action.DELETE,
-        type="load-balancer",
-        name=lb.name,
-        owner=key,
-        replace=replace,
-        reason=reason,
-        params={"LoadBalancerArn": lb.arn},
-    )
-
-
-def _delete_tg(key: str, tg: ObservedTargetGroup, reason: str) -> Change:
-    return Change(
-        action=Action.DELETE,
-        type="target-group",
-        name=tg.name,
-        owner=key,
-        reason=reason,
-        params={"TargetGroupArn": tg.arn},
-    )
-
-
-def _delete_group(key: str, group_id: str, name: str, reason: str) -> Change:
-    return Change(
-        action=Action.DELETE,
-        type="security-group",
-        name=name,
-        owner=key,
-        reason=reason,
-        params={"GroupId": group_id},
-    )
-
-
-def _rule_name(group: str, rule: Rule) -> str:
-    return f"{group} {rule.text()}"
-
-
-def _revoke_backend_rules(
-    key: str, rules: Sequence[dict[str, Any]], reason: str, only: set[str] | None = None
-) -> list[Change]:
-    changes = []
-    for sdk in sorted(rules, key=lambda r: str(r["SecurityGroupRuleId"])):
-        if only is not None and sdk["SecurityGroupRuleId"] not in only:
-            continue
-        shape = rule_from_sdk(sdk)
-        name = _rule_name(sdk["GroupId"], shape) if shape else sdk["SecurityGroupRuleId"]
-        changes.append(
-            Change(
-                action=Action.DELETE,
-                type="security-group-rule",
-                name=name,
-                owner=key,
-                reason=reason,
-                params={
-                    "GroupId": sdk["GroupId"],
-                    "SecurityGroupRuleIds": [sdk["SecurityGroupRuleId"]],
-                },
-            )
-        )
-    return changes
 
 
 def plan_desired(ctx: Context) -> tuple[tuple[Change, ...], dict[str, Any]]:
@@ -187,11 +70,11 @@ def plan_desired(ctx: Context) -> tuple[tuple[Change, ...], dict[str, Any]]:
     )
     replace_reason = next((r[0] for _, r in stale if r), "a second load balancer of this key")
     stale_changes = [
-        _delete_lb(key, lb, reason=(reasons[0] if reasons else replace_reason), replace=True)
+        delete_lb(key, lb, reason=(reasons[0] if reasons else replace_reason), replace=True)
         for lb, reasons in stale
     ]
 
-    frontend = _plan_groups(ctx, phases, options)
+    frontend = plan_groups(ctx, phases, options)
     tg_ids = _plan_target_groups(ctx, phases, lb_name=lb_name, keep=keep)
 
     if delete_first:
@@ -228,7 +111,7 @@ def plan_desired(ctx: Context) -> tuple[tuple[Change, ...], dict[str, Any]]:
         d.lb_attributes(desired, options), observed_attrs, defaults=LB_ATTRIBUTE_DEFAULTS
     )
     if attrs:
-        phases.attributes.insert(0, _attributes_change(key, lb_name, "load-balancer", lb_id, attrs))
+        phases.attributes.insert(0, attributes_change(key, lb_name, "load-balancer", lb_id, attrs))
     _plan_listeners(ctx, phases, keep=keep, lb_id=lb_id, lb_name=lb_name, tg_ids=tg_ids)
 
     if not delete_first:
@@ -237,7 +120,7 @@ def plan_desired(ctx: Context) -> tuple[tuple[Change, ...], dict[str, Any]]:
         late = [item for item in phases.unused_target_groups if item[1] & stale_arns]
         phases.unused_target_groups = [i for i in phases.unused_target_groups if i not in late]
         phases.rest += [c for c, _ in late]
-    _plan_backend_rules(ctx, phases, options, frontend)
+    plan_backend_rules(ctx, phases, options, frontend)
     observed = {
         "vpc_id": ctx.network.vpc_id,
         "subnets": list(ctx.subnets),
@@ -270,167 +153,6 @@ def _pick_load_balancer(
     return keep, stale
 
 
-def _attributes_change(
-    key: str, name: str, resource: str, arn: Any, attrs: dict[str, list[str]]
-) -> Change:
-    return Change(
-        action=Action.UPDATE,
-        type="attributes",
-        name=name,
-        owner=key,
-        reason="attributes differ",
-        diff={"attributes": attrs},
-        params={
-            "resource": resource,
-            "arn": arn,
-            "attributes": {k: v[1] for k, v in attrs.items()},
-        },
-    )
-
-
-def _tags_change(key: str, name: str, service: str, ident: str, diff: dict[str, Any]) -> Change:
-    return Change(
-        action=Action.UPDATE,
-        type="tags",
-        name=name,
-        owner=key,
-        reason="user tags differ",
-        diff={"tags": diff},
-        params={"service": service, "id": ident, **diff},
-    )
-
-
-def _plan_groups(ctx: Context, phases: Phases, options: d.AwsOptions) -> list[Any]:
-    """The frontend group (managed, or the user's) and its ingress rules; returns their ids."""
-    desired, key = ctx.desired, ctx.desired.key
-    observed = ctx.observed.security_groups
-    if ctx.user_groups is not None:
-        for group in observed:
-            phases.stale_groups.append(
-                _delete_group(key, group.id, group.sdk["GroupName"], "user security groups given")
-            )
-        return list(ctx.user_groups)
-    name = naming.security_group_name(key, vpc_id=ctx.network.vpc_id)
-    ordered = sorted(observed, key=lambda g: (g.sdk["GroupName"] != name, g.id))
-    keep = next((g for g in ordered if g.sdk.get("VpcId") == ctx.network.vpc_id), None)
-    for group in ordered:
-        if group is not keep:
-            phases.stale_groups.append(
-                _delete_group(key, group.id, group.sdk["GroupName"], "not needed")
-            )
-    want = d.frontend_rules(desired)
-    group_id: Any
-    if keep is None:
-        group_id = ref(SG_REF)
-        phases.groups.append(
-            Change(
-                action=Action.CREATE,
-                type="security-group",
-                name=name,
-                owner=key,
-                reason="frontend security group of the load balancer",
-                params={
-                    "GroupName": name,
-                    "VpcId": ctx.network.vpc_id,
-                    "Description": f"Load balancer frontend for {key}",
-                    "tags": ctx.marks.tags(key, m.SECURITY_GROUP, desired.tags),
-                },
-                ref=SG_REF,
-            )
-        )
-        add, revoke = sorted(want), list[str]()
-    else:
-        group_id = keep.id
-        rules = {
-            r["SecurityGroupRuleId"]: rule_from_sdk(r) for r in keep.rules if not r.get("IsEgress")
-        }
-        add, revoke = rule_diff(want, rules)
-        tag_diff = user_tag_diff(desired.tags, keep.tags)
-        if tag_diff:
-            phases.attributes.append(_tags_change(key, name, "ec2", keep.id, tag_diff))
-    label = keep.id if keep is not None else name
-    for rule in add:
-        phases.groups.append(
-            _authorize(key, label, group_id, rule, tags=None, reason="source range")
-        )
-    for rule_id in revoke:
-        phases.groups.append(
-            Change(
-                action=Action.DELETE,
-                type="security-group-rule",
-                name=f"{label} {rule_id}",
-                owner=key,
-                reason="source range or port no longer desired",
-                params={"GroupId": group_id, "SecurityGroupRuleIds": [rule_id]},
-            )
-        )
-    return [group_id]
-
-
-def _authorize(
-    key: str,
-    label: str,
-    group_id: Any,
-    rule: Rule,
-    *,
-    tags: dict[str, str] | None,
-    reason: str,
-    source: Any = None,
-) -> Change:
-    params: dict[str, Any] = {
-        "GroupId": group_id,
-        "protocol": rule.protocol,
-        "port": rule.port,
-        "source": source if source is not None else rule.source,
-        "source_kind": "group" if isinstance(source, dict) else rule.source_kind,
-    }
-    if tags is not None:
-        params["tags"] = tags
-    return Change(
-        action=Action.CREATE,
-        type="security-group-rule",
-        name=_rule_name(label, rule),
-        owner=key,
-        reason=reason,
-        params=params,
-    )
-
-
-def _plan_backend_rules(
-    ctx: Context, phases: Phases, options: d.AwsOptions, frontend: list[Any]
-) -> None:
-    key = ctx.desired.key
-    observed = {r["SecurityGroupRuleId"]: r for r in ctx.observed.backend_rules}
-    want: set[tuple[str, Rule]] = set()
-    source = frontend[0] if frontend else None
-    if options.manage_backend_rules and source is not None:
-        text = source if isinstance(source, str) else "$" + SG_REF
-        for group in ctx.network.node_security_groups():
-            want |= {(group, rule) for rule in d.backend_rules(ctx.desired, source=text)}
-    shapes: dict[str, tuple[str, Rule] | None] = {}
-    for rule_id, sdk in observed.items():
-        shape = rule_from_sdk(sdk)
-        shapes[rule_id] = (sdk["GroupId"], shape) if shape is not None else None
-    add, revoke = rule_diff(want, shapes)
-    for group, rule in add:
-        role = m.backend_rule_role(rule.protocol, rule.port)
-        label_rule = rule if isinstance(source, str) else Rule(rule.protocol, rule.port, SG_REF)
-        phases.groups.append(
-            _authorize(
-                key,
-                group,
-                group,
-                label_rule,
-                tags=ctx.marks.tags(key, role, ctx.desired.tags),
-                reason="lets the load balancer reach the nodes",
-                source=source,
-            )
-        )
-    phases.stale_rules.extend(
-        _revoke_backend_rules(key, ctx.observed.backend_rules, "no longer needed", set(revoke))
-    )
-
-
 def _plan_target_groups(
     ctx: Context, phases: Phases, *, lb_name: str, keep: ObservedLoadBalancer | None
 ) -> dict[str, Any]:
@@ -453,7 +175,7 @@ def _plan_target_groups(
         ids[spec.backend_id] = chosen.arn
         _update_tg(ctx, phases, spec, chosen)
     for tg in remaining:
-        change = _delete_tg(key, tg, "nothing routes to it any more")
+        change = delete_tg(key, tg, "nothing routes to it any more")
         attached = frozenset(tg.sdk.get("LoadBalancerArns", []))
         phases.unused_target_groups.append((change, attached))
     return ids
@@ -499,33 +221,12 @@ def _create_tg(ctx: Context, phases: Phases, spec: d.TargetGroupSpec) -> None:
     attrs = attribute_diff(spec.attributes, {}, defaults=TG_ATTRIBUTE_DEFAULTS)
     if attrs:
         phases.target_groups.append(
-            _attributes_change(key, spec.name, "target-group", ref(tg_id), attrs)
+            attributes_change(key, spec.name, "target-group", ref(tg_id), attrs)
         )
     if spec.targets:
         phases.new_targets.append(
-            _targets_change(key, spec.name, ref(tg_id), sorted(spec.targets), [])
+            targets_change(key, spec.name, ref(tg_id), sorted(spec.targets), [])
         )
-
-
-def _targets_change(
-    key: str, name: str, tg: Any, register: list[tuple[str, int]], deregister: list[tuple[str, int]]
-) -> Change:
-    return Change(
-        action=Action.UPDATE,
-        type="targets",
-        name=name,
-        owner=key,
-        reason="targets differ",
-        diff={
-            "register": [target_key_text(t) for t in register],
-            "deregister": [target_key_text(t) for t in deregister],
-        },
-        params={
-            "TargetGroupArn": tg,
-            "register": [{"Id": i, "Port": p} for i, p in register],
-            "deregister": [{"Id": i, "Port": p} for i, p in deregister],
-        },
-    )
 
 
 def _update_tg(
@@ -548,13 +249,13 @@ def _update_tg(
         )
     attrs = attribute_diff(spec.attributes, tg.attributes, defaults=TG_ATTRIBUTE_DEFAULTS)
     if attrs:
-        phases.attributes.append(_attributes_change(key, tg.name, "target-group", tg.arn, attrs))
+        phases.attributes.append(attributes_change(key, tg.name, "target-group", tg.arn, attrs))
     tag_diff = user_tag_diff(ctx.desired.tags, tg.tags)
     if tag_diff:
-        phases.attributes.append(_tags_change(key, tg.name, "elbv2", tg.arn, tag_diff))
+        phases.attributes.append(tags_change(key, tg.name, "elbv2", tg.arn, tag_diff))
     register, deregister = target_diff(spec.targets, tg.targets)
     if register or deregister:
-        phases.targets.append(_targets_change(key, tg.name, tg.arn, register, deregister))
+        phases.targets.append(targets_change(key, tg.name, tg.arn, register, deregister))
 
 
 def _update_load_balancer(
@@ -589,7 +290,7 @@ def _update_load_balancer(
         )
     tag_diff = user_tag_diff(ctx.desired.tags, lb.tags)
     if tag_diff:
-        phases.attributes.append(_tags_change(key, lb.name, "elbv2", lb.arn, tag_diff))
+        phases.attributes.append(tags_change(key, lb.name, "elbv2", lb.arn, tag_diff))
 
 
 def _plan_listeners(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from providers.aws import desired as d
 from providers.aws import naming
 from providers.aws.annotations import ANNOTATIONS
+from providers.aws.changes import Context
 from providers.aws.client import Clients
 from providers.aws.execute import Executor
 from providers.aws.marks import Marks
@@ -27,7 +28,7 @@ from providers.aws.network import (
     resolve_security_groups,
 )
 from providers.aws.observe import Lookup, observe, owned_keys
-from providers.aws.planner import Context, plan_delete, plan_desired
+from providers.aws.planner import plan_delete, plan_desired
 from providers.base import InvalidSpec, Plan, Status
 from provisioner.annotations import AnnotationSet
 from provisioner.model import Key, LoadBalancer

@@ -102,20 +102,24 @@ def seed_cluster(
     for index, zone in enumerate(full_zones):
         public.append(
             seed_subnet(
-                ec2, vpc_id=vpc_id, cidr=f"10.0.{index}.0/24", zone=zone,
+                ec2,
+                vpc_id=vpc_id,
+                cidr=f"10.0.{index}.0/24",
+                zone=zone,
                 tags={"kubernetes.io/role/elb": "1", "Name": f"public-{zone}"},
             )
         )
         private.append(
             seed_subnet(
-                ec2, vpc_id=vpc_id, cidr=f"10.0.{100 + index}.0/24", zone=zone,
+                ec2,
+                vpc_id=vpc_id,
+                cidr=f"10.0.{100 + index}.0/24",
+                zone=zone,
                 tags={"kubernetes.io/role/internal-elb": "1", "Name": f"private-{zone}"},
             )
         )
     group = seed_node_security_group(ec2, vpc_id=vpc_id, cluster_name=cluster_name)
-    instances = seed_instances(
-        ec2, subnet_ids=private, security_group_ids=[group], count=nodes
-    )
+    instances = seed_instances(ec2, subnet_ids=private, security_group_ids=[group], count=nodes)
     return SeededCluster(
         cluster_name=cluster_name,
         vpc_id=vpc_id,

@@ -118,7 +118,17 @@ def admit_service(new: Obj, old: Obj | None, services: list[Obj]) -> None:
                 )
                 continue
         else:
-            wanted = _allocate_port(used_ports | {p for p, _ in claimed})
+            # Like the real allocator: one port number served over TCP and UDP gets one
+            # nodePort, which load balancers that merge the two (AWS TCP_UDP) rely on.
+            twin = next(
+                (
+                    other.get("nodePort")
+                    for other in ports[:index]
+                    if other.get("port") == port["port"] and other.get("nodePort")
+                ),
+                None,
+            )
+            wanted = twin or _allocate_port(used_ports | {p for p, _ in claimed})
         port["nodePort"] = wanted
         claimed.add((wanted, port["protocol"]))
     if svc_type == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local":

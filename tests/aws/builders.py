@@ -86,8 +86,14 @@ def service(
     return replace(value, **fields) if fields else value
 
 
-def ip_service(cluster: SeededCluster, pod_ips: Sequence[str], *, port: int = 80,
-               target_port: int = 8080, key: str = KEY) -> LoadBalancer:
+def ip_service(
+    cluster: SeededCluster,
+    pod_ips: Sequence[str],
+    *,
+    port: int = 80,
+    target_port: int = 8080,
+    key: str = KEY,
+) -> LoadBalancer:
     _, namespace, name = key.split("/")
     backend_id = f"{namespace}/{name}:{port}"
     backend = Backend(
@@ -104,8 +110,11 @@ def ip_service(cluster: SeededCluster, pod_ips: Sequence[str], *, port: int = 80
         scheme=Scheme.INTERNAL,
         ip_family=IpFamily.IPV4,
         listeners=(
-            Listener(port=port, protocol=Protocol.TCP,
-                     default=Forward(backends=(WeightedBackend(backend_id),))),
+            Listener(
+                port=port,
+                protocol=Protocol.TCP,
+                default=Forward(backends=(WeightedBackend(backend_id),)),
+            ),
         ),
         backends=(backend,),
         source_ranges=("10.0.0.0/8",),
@@ -114,7 +123,5 @@ def ip_service(cluster: SeededCluster, pod_ips: Sequence[str], *, port: int = 80
 
 
 def with_backend(desired: LoadBalancer, backend_id: str, **changes: Any) -> LoadBalancer:
-    backends = tuple(
-        replace(b, **changes) if b.id == backend_id else b for b in desired.backends
-    )
+    backends = tuple(replace(b, **changes) if b.id == backend_id else b for b in desired.backends)
     return replace(desired, backends=backends)

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
@@ -32,6 +33,15 @@ FAST_RETRY = RetryPolicy(attempts=4, multiplier=0.001, max_wait=0.005)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+
+
+def client_error(code: str, operation: str, *, status: int = 400) -> ClientError:
+    """An error as botocore raises it, for hooks that inject failures into moto calls."""
+    response: Any = {
+        "Error": {"Code": code, "Message": "injected"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, operation)
 
 
 @dataclass
@@ -62,12 +72,17 @@ class Cloud:
 
     def clients(self) -> Clients:
         return wrap_clients(
-            elbv2=self.elbv2, ec2=self.ec2, tagging=self.tagging, region=REGION, retry=FAST_RETRY,
+            elbv2=self.elbv2,
+            ec2=self.ec2,
+            tagging=self.tagging,
+            region=REGION,
+            retry=FAST_RETRY,
             limits={c: TokenBucket(10_000, 10_000) for c in ("describe", "targets", "modify")},
         )
 
-    def provider(self, *, cluster: str = CLUSTER, lb_class: str = LB_CLASS,
-                 vpc_id: str | None = None) -> AwsProvider:
+    def provider(
+        self, *, cluster: str = CLUSTER, lb_class: str = LB_CLASS, vpc_id: str | None = None
+    ) -> AwsProvider:
         config = AwsConfig(
             cluster_name=cluster, load_balancer_class=lb_class, region=REGION, vpc_id=vpc_id
         )
@@ -85,14 +100,16 @@ def _make(endpoint: str | None, mode: str) -> Cloud:
         extra["endpoint_url"] = endpoint
     recorder = Recorder()
     sdk = {
-        name: session.client(name, **extra)  # type: ignore[call-overload]
-        for name in ("ec2", "elbv2", "resourcegroupstaggingapi")
+        name: session.client(name, **extra) for name in ("ec2", "elbv2", "resourcegroupstaggingapi")
     }
     for client in sdk.values():
         client.meta.events.register("before-call.*.*", recorder.hook)
     return Cloud(
-        ec2=sdk["ec2"], elbv2=sdk["elbv2"], tagging=sdk["resourcegroupstaggingapi"],
-        recorder=recorder, mode=mode,
+        ec2=sdk["ec2"],
+        elbv2=sdk["elbv2"],
+        tagging=sdk["resourcegroupstaggingapi"],
+        recorder=recorder,
+        mode=mode,
     )
 
 
@@ -112,9 +129,9 @@ def inprocess_cloud() -> Iterator[Cloud]:
 
 
 @pytest.fixture
-def server_cloud(moto_server: str) -> Iterator[Cloud]:
+def server_cloud(moto_server: str) -> Cloud:
     requests.post(f"{moto_server}/moto-api/reset", timeout=10)
-    yield _make(moto_server, "server")
+    return _make(moto_server, "server")
 
 
 @pytest.fixture(params=["inprocess", "server"])

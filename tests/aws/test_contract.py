@@ -11,12 +11,12 @@ from providers.aws import marks as m
 from providers.aws.provider import AwsProvider
 from providers.aws.seed import SeededCluster
 from providers.base import OwnershipConflict, Plan
-from provisioner.model import HealthCheck, Protocol, Scheme
+from provisioner.model import HealthCheck, LoadBalancer, Protocol, Scheme
 from tests.aws.builders import KEY, service, with_backend
 from tests.aws.conftest import CLUSTER, LB_CLASS, Cloud
 
 
-def converge(provider: AwsProvider, desired, key: str = KEY) -> Plan:
+def converge(provider: AwsProvider, desired: LoadBalancer | None, key: str = KEY) -> Plan:
     plan = provider.plan(key, desired)
     provider.apply(plan)
     return plan
@@ -26,7 +26,9 @@ def ops(plan: Plan) -> list[tuple[str, str]]:
     return [(c.action.value, c.type) for c in plan.changes]
 
 
-def test_create_sets_marks_in_create_calls(cloud: Cloud, seeded: SeededCluster, provider: AwsProvider) -> None:
+def test_create_sets_marks_in_create_calls(
+    cloud: Cloud, seeded: SeededCluster, provider: AwsProvider
+) -> None:
     desired = service(seeded)
     plan = provider.plan(KEY, desired)
     kinds = ops(plan)
@@ -41,8 +43,17 @@ def test_create_sets_marks_in_create_calls(cloud: Cloud, seeded: SeededCluster, 
     lb = lbs[0]
     assert lb["Scheme"] == "internal"
     assert sorted(z["SubnetId"] for z in lb["AvailabilityZones"]) == sorted(seeded.private_subnets)
-    tags = m.tag_dict(cloud.elbv2.describe_tags(ResourceArns=[lb["LoadBalancerArn"]])["TagDescriptions"][0]["Tags"])
-    assert tags == {m.CLUSTER: CLUSTER, m.CLASS: LB_CLASS, m.OWNER: KEY, m.RESOURCE: "load-balancer"}
+    tags = m.tag_dict(
+        cloud.elbv2.describe_tags(ResourceArns=[lb["LoadBalancerArn"]])["TagDescriptions"][0][
+            "Tags"
+        ]
+    )
+    assert tags == {
+        m.CLUSTER: CLUSTER,
+        m.CLASS: LB_CLASS,
+        m.OWNER: KEY,
+        m.RESOURCE: "load-balancer",
+    }
     tgs = cloud.elbv2.describe_target_groups()["TargetGroups"]
     assert sorted(tg["Port"] for tg in tgs) == [30080, 30443]
     for tg in tgs:
@@ -57,7 +68,8 @@ def test_create_sets_marks_in_create_calls(cloud: Cloud, seeded: SeededCluster, 
     ours = [r for r in rules if m.tag_dict(r.get("Tags")).get(m.OWNER) == KEY]
     assert sorted(r["FromPort"] for r in ours) == [30080, 30443]
     assert {m.tag_dict(r["Tags"])[m.RESOURCE] for r in ours} == {
-        "backend-rule:tcp/30080", "backend-rule:tcp/30443"
+        "backend-rule:tcp/30080",
+        "backend-rule:tcp/30443",
     }
     # Every create call carried the marks itself (no separate tagging call).
     assert "AddTags" not in cloud.recorder.calls
@@ -85,8 +97,12 @@ def mutating_calls(cloud: Cloud, provider: AwsProvider, plan: Plan) -> list[str]
     cloud.recorder.clear()
     provider.clients.counter.reset()
     provider.apply(plan)
-    ours = [op for op, n in provider.clients.counter.by_operation().items()
-            for _ in range(n) if not op.startswith(("Describe", "Get", "List"))]
+    ours = [
+        op
+        for op, n in provider.clients.counter.by_operation().items()
+        for _ in range(n)
+        if not op.startswith(("Describe", "Get", "List"))
+    ]
     assert sorted(ours) == sorted(cloud.recorder.mutating())
     return cloud.recorder.mutating()
 
@@ -107,21 +123,27 @@ def test_one_target_added_is_one_register_call(
     assert provider.plan(KEY, one).empty
 
 
-def test_target_removed_is_deregistered(cloud: Cloud, seeded: SeededCluster, provider: AwsProvider) -> None:
+def test_target_removed_is_deregistered(
+    cloud: Cloud, seeded: SeededCluster, provider: AwsProvider
+) -> None:
     converge(provider, service(seeded))
     smaller = service(seeded, instances=seeded.instance_ids[1:])
     plan = provider.plan(KEY, smaller)
     assert {tuple(c.diff["deregister"]) for c in plan.changes} == {
-        (f"{seeded.instance_ids[0]}:30080",), (f"{seeded.instance_ids[0]}:30443",)
+        (f"{seeded.instance_ids[0]}:30080",),
+        (f"{seeded.instance_ids[0]}:30443",),
     }
     assert sorted(mutating_calls(cloud, provider, plan)) == ["DeregisterTargets"] * 2
 
 
-def test_health_check_change_is_one_modify(cloud: Cloud, seeded: SeededCluster, provider: AwsProvider) -> None:
+def test_health_check_change_is_one_modify(
+    cloud: Cloud, seeded: SeededCluster, provider: AwsProvider
+) -> None:
     desired = service(seeded)
     converge(provider, desired)
     changed = with_backend(
-        desired, "default/web:80",
+        desired,
+        "default/web:80",
         health_check=HealthCheck(protocol=Protocol.HTTP, path="/healthz", interval_seconds=30),
     )
     plan = provider.plan(KEY, changed)
@@ -139,35 +161,43 @@ def test_attribute_change_sends_only_differing_keys(
     converge(provider, desired)
     assert provider.plan(KEY, desired).empty
     changed = with_backend(
-        desired, "default/web:80",
+        desired,
+        "default/web:80",
         attributes={"deregistration_delay.timeout_seconds": "30", "stickiness.enabled": "true"},
         proxy_protocol=True,
     )
     plan = provider.plan(KEY, changed)
     assert ops(plan) == [("update", "attributes")]
     assert plan.changes[0].params["attributes"] == {
-        "proxy_protocol_v2.enabled": "true", "stickiness.enabled": "true"
+        "proxy_protocol_v2.enabled": "true",
+        "stickiness.enabled": "true",
     }
     assert plan.changes[0].diff["attributes"]["proxy_protocol_v2.enabled"] == ["false", "true"]
     assert mutating_calls(cloud, provider, plan) == ["ModifyTargetGroupAttributes"]
     assert provider.plan(KEY, changed).empty
 
 
-def test_load_balancer_attributes(cloud: Cloud, seeded: SeededCluster, provider: AwsProvider) -> None:
+def test_load_balancer_attributes(
+    cloud: Cloud, seeded: SeededCluster, provider: AwsProvider
+) -> None:
     desired = service(seeded)
     converge(provider, desired)
     changed = replace(desired, deletion_protection=True, cross_zone=True)
     plan = provider.plan(KEY, changed)
     assert ops(plan) == [("update", "attributes")]
-    assert plan.changes[0].diff == {"attributes": {
-        "deletion_protection.enabled": ["false", "true"],
-        "load_balancing.cross_zone.enabled": ["false", "true"],
-    }}
+    assert plan.changes[0].diff == {
+        "attributes": {
+            "deletion_protection.enabled": ["false", "true"],
+            "load_balancing.cross_zone.enabled": ["false", "true"],
+        }
+    }
     assert mutating_calls(cloud, provider, plan) == ["ModifyLoadBalancerAttributes"]
     assert provider.plan(KEY, changed).empty
 
 
-def test_listener_port_added_and_removed(cloud: Cloud, seeded: SeededCluster, provider: AwsProvider) -> None:
+def test_listener_port_added_and_removed(
+    cloud: Cloud, seeded: SeededCluster, provider: AwsProvider
+) -> None:
     converge(provider, service(seeded))
     three = service(seeded, ports=((80, 30080), (443, 30443), (8080, 31080)))
     plan = provider.plan(KEY, three)
@@ -192,7 +222,9 @@ def test_listener_port_added_and_removed(cloud: Cloud, seeded: SeededCluster, pr
     assert len(cloud.elbv2.describe_target_groups()["TargetGroups"]) == 1
 
 
-def test_subnets_change_in_place(cloud: Cloud, seeded: SeededCluster, provider: AwsProvider) -> None:
+def test_subnets_change_in_place(
+    cloud: Cloud, seeded: SeededCluster, provider: AwsProvider
+) -> None:
     converge(provider, service(seeded))
     two = service(seeded, subnets=seeded.private_subnets[:2])
     plan = provider.plan(KEY, two)
@@ -202,10 +234,16 @@ def test_subnets_change_in_place(cloud: Cloud, seeded: SeededCluster, provider: 
     assert provider.plan(KEY, two).empty
 
 
-def test_user_tags_added_on_create_and_updated(cloud: Cloud, seeded: SeededCluster, provider: AwsProvider) -> None:
+def test_user_tags_added_on_create_and_updated(
+    cloud: Cloud, seeded: SeededCluster, provider: AwsProvider
+) -> None:
     converge(provider, service(seeded, tags={"team": "a"}))
     lb = cloud.elbv2.describe_load_balancers()["LoadBalancers"][0]
-    tags = m.tag_dict(cloud.elbv2.describe_tags(ResourceArns=[lb["LoadBalancerArn"]])["TagDescriptions"][0]["Tags"])
+    tags = m.tag_dict(
+        cloud.elbv2.describe_tags(ResourceArns=[lb["LoadBalancerArn"]])["TagDescriptions"][0][
+            "Tags"
+        ]
+    )
     assert tags["team"] == "a"
     plan = provider.plan(KEY, service(seeded, tags={"team": "b"}))
     assert {c.type for c in plan.changes} == {"tags"}
@@ -222,7 +260,9 @@ def test_scheme_change_creates_new_before_deleting_old(
     plan = provider.plan(KEY, public)
     kinds = ops(plan)
     assert kinds.index(("create", "load-balancer")) < kinds.index(("delete", "load-balancer"))
-    create = next(c for c in plan.changes if c.type == "load-balancer" and c.action.value == "create")
+    create = next(
+        c for c in plan.changes if c.type == "load-balancer" and c.action.value == "create"
+    )
     assert "scheme internal -> internet-facing cannot change in place" in create.reason
     assert create.name != old["LoadBalancerName"]
     assert kinds.count(("create", "target-group")) == 2
@@ -232,7 +272,9 @@ def test_scheme_change_creates_new_before_deleting_old(
     lbs = cloud.elbv2.describe_load_balancers()["LoadBalancers"]
     assert [lb["Scheme"] for lb in lbs] == ["internet-facing"]
     assert status.hostnames == (lbs[0]["DNSName"],)
-    assert sorted(z["SubnetId"] for z in lbs[0]["AvailabilityZones"]) == sorted(seeded.public_subnets)
+    assert sorted(z["SubnetId"] for z in lbs[0]["AvailabilityZones"]) == sorted(
+        seeded.public_subnets
+    )
     assert len(cloud.elbv2.describe_target_groups()["TargetGroups"]) == 2
     assert provider.plan(KEY, public).empty
 
@@ -244,10 +286,13 @@ def test_user_name_change_is_delete_then_create(
     plan = provider.plan(KEY, service(seeded, name="web-b"))
     lb_changes = [c for c in plan.changes if c.type == "load-balancer"]
     assert [(c.action.value, c.name, c.replace) for c in lb_changes] == [
-        ("delete", "web-a", True), ("create", "web-b", True)
+        ("delete", "web-a", True),
+        ("create", "web-b", True),
     ]
     provider.apply(plan)
-    names = [lb["LoadBalancerName"] for lb in cloud.elbv2.describe_load_balancers()["LoadBalancers"]]
+    names = [
+        lb["LoadBalancerName"] for lb in cloud.elbv2.describe_load_balancers()["LoadBalancers"]
+    ]
     assert names == ["web-b"]
     assert provider.plan(KEY, service(seeded, name="web-b")).empty
 
@@ -257,8 +302,14 @@ def test_delete_removes_everything_ours_and_nothing_else(
 ) -> None:
     foreign_rule = cloud.ec2.authorize_security_group_ingress(
         GroupId=seeded.node_security_group,
-        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                        "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+            }
+        ],
     )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
     foreign_tg = cloud.elbv2.create_target_group(
         Name="someone-else", Protocol="TCP", Port=80, VpcId=seeded.vpc_id, TargetType="instance"
@@ -303,7 +354,9 @@ def test_foreign_load_balancer_with_our_name_is_a_conflict(
 def test_load_balancer_of_another_key_with_our_name_is_a_conflict(
     cloud: Cloud, seeded: SeededCluster, provider: AwsProvider
 ) -> None:
-    converge(provider, service(seeded, key="Service/default/a", name="shared"), key="Service/default/a")
+    converge(
+        provider, service(seeded, key="Service/default/a", name="shared"), key="Service/default/a"
+    )
     with pytest.raises(OwnershipConflict, match="shared"):
         provider.plan(KEY, service(seeded, name="shared"))
 

@@ -329,3 +329,21 @@ def test_patch_flavours(api: Any, core: Any, cluster: DevCluster) -> None:
         [{"op": "add", "path": "/metadata/labels/c", "value": "3"}],
     )
     assert json_patched["metadata"]["labels"] == {"b": "2", "c": "3"}
+
+
+def test_tcp_and_udp_on_one_port_share_a_node_port(core: Any) -> None:
+    svc = core.create_namespaced_service(
+        "default",
+        _service(
+            "dns",
+            type="LoadBalancer",
+            ports=[
+                {"name": "udp", "port": 53, "protocol": "UDP"},
+                {"name": "tcp", "port": 53, "protocol": "TCP"},
+                {"name": "other", "port": 54, "protocol": "TCP"},
+            ],
+        ),
+    )
+    udp, tcp, other = (p.node_port for p in svc.spec.ports)
+    assert udp == tcp
+    assert other != udp
