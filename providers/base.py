@@ -139,6 +139,14 @@ class Provider(Protocol):
 
     def owned(self) -> set[Key]: ...
 
+    def wait_ready(self, status: Status, *, timeout: float) -> Status:
+        """Block until the load balancer in `status` serves traffic; raise on timeout."""
+        ...
+
+    def call_counts(self) -> Mapping[tuple[str, str, str], int]:
+        """Every cloud call attempted so far, by (service, operation, outcome)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Settings:

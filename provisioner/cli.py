@@ -74,6 +74,21 @@ def _add_one_shot(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
 
 
+def _add_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="apply: wait until every load balancer is active before reporting",
+    )
+    parser.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long --wait waits for each load balancer (default: 600)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provisioner", description="Cloud load balancers for Kubernetes Services."
@@ -86,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=help_text)
         _add_one_shot(sub)
+        if name == "apply":
+            _add_wait(sub)
         for factory in factories.values():
             factory.add_arguments(sub)
     demo = commands.add_parser("demo", help="apply examples/ against a local cloud fake")
@@ -104,12 +121,7 @@ def selection_for(args: argparse.Namespace, factory: base.ProviderFactory) -> Se
     )
 
 
-def run_one_shot(
-    args: argparse.Namespace, *, dry_run: bool, manifests: Manifests | None = None
-) -> tuple[int, list[Outcome], Manifests, set[Key]]:
-    for path in args.files:
-        if not path.exists():
-            raise UsageError(f"-f {path}: no such file or directory")
+def make_provider(args: argparse.Namespace) -> tuple[base.ProviderFactory, base.Provider]:
     try:
         factory = base.load(args.provider)
     except KeyError:
@@ -127,6 +139,21 @@ def run_one_shot(
         provider = factory.create(settings, args)
     except base.ProviderError as err:
         raise UsageError(f"--provider {args.provider}: {err}") from err
+    return factory, provider
+
+
+def run_one_shot(
+    args: argparse.Namespace,
+    *,
+    dry_run: bool,
+    manifests: Manifests | None = None,
+    made: tuple[base.ProviderFactory, base.Provider] | None = None,
+) -> tuple[int, list[Outcome], Manifests, set[Key]]:
+    """Plan or apply every Service in the manifests (and, with --prune, every orphan)."""
+    for path in args.files:
+        if not path.exists():
+            raise UsageError(f"-f {path}: no such file or directory")
+    factory, provider = made or make_provider(args)
     manifests = manifests if manifests is not None else load(args.files)
     selection = selection_for(args, factory)
     keys: list[Key] = sorted(
@@ -139,6 +166,13 @@ def run_one_shot(
         reconcile(key, manifests, provider, selection=selection, dry_run=dry_run)
         for key in [*keys, *sorted(pruned)]
     ]
+    if not dry_run and getattr(args, "wait", False):
+        for outcome in outcomes:
+            if outcome.ours and outcome.status is not None and not outcome.error:
+                try:
+                    outcome.status = provider.wait_ready(outcome.status, timeout=args.wait_timeout)
+                except base.ProviderError as err:
+                    outcome.error, outcome.error_kind = str(err), type(err).__name__
     failed = any(o.error for o in outcomes) or bool(manifests.errors)
     return (EXIT_ERRORS if failed else EXIT_OK), outcomes, manifests, pruned
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 
 from providers import base
@@ -17,15 +18,33 @@ from provisioner.cli import (
     DEFAULT_LOAD_BALANCER_CLASS,
     EXIT_ERRORS,
     UsageError,
+    make_provider,
     run_one_shot,
 )
 from provisioner.manifests import load
 
 CLUSTER_NAME = "demo"
+READS = ("Describe", "Get", "List")
 
 
 def default_examples() -> Path:
     return Path(__file__).resolve().parents[1] / "examples"
+
+
+def _calls(provider: base.Provider) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for (_, operation, _), number in provider.call_counts().items():
+        counts[operation] += number
+    return counts
+
+
+def _summary(what: str, calls: Counter[str]) -> str:
+    writes = {op: n for op, n in calls.items() if not op.startswith(READS)}
+    listed = ", ".join(f"{op} {n}" for op, n in sorted(writes.items())) or "none"
+    return (
+        f"cloud calls for {what}: {sum(calls.values())} in all, "
+        f"{sum(writes.values())} changing anything ({listed})"
+    )
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -52,20 +71,29 @@ def run_demo(args: argparse.Namespace) -> int:
             region=cloud.env["AWS_DEFAULT_REGION"],
             vpc_id=None,
         )
-        _, planned, _, _ = run_one_shot(one_shot, dry_run=True, manifests=manifests)
+        made = make_provider(one_shot)
+        _, planned, _, _ = run_one_shot(one_shot, dry_run=True, manifests=manifests, made=made)
         if text:
             print(f"\n== plan for {examples}")
             print(output.plan_text(planned, manifests.errors))
-        code, applied, _, pruned = run_one_shot(one_shot, dry_run=False, manifests=manifests)
+        before = _calls(made[1])
+        code, applied, _, pruned = run_one_shot(
+            one_shot, dry_run=False, manifests=manifests, made=made
+        )
+        created = _calls(made[1]) - before
         if text:
             print("\n== applied")
             print(output.apply_text(applied, manifests.errors, pruned=pruned))
+            print(_summary("apply", created))
         else:
             print(json.dumps(output.apply_json(applied, manifests.errors, pruned=pruned), indent=2))
-        _, again, _, _ = run_one_shot(one_shot, dry_run=True, manifests=manifests)
+        before = _calls(made[1])
+        _, again, _, _ = run_one_shot(one_shot, dry_run=False, manifests=manifests, made=made)
+        repeated = _calls(made[1]) - before
         if text:
-            print("\n== plan again (the cloud should already match)")
+            print("\n== apply again (the cloud should already match)")
             print(output.plan_text(again, manifests.errors))
+            print(_summary("apply again", repeated))
         if any(o.plan and o.plan.changes for o in again):
             return EXIT_ERRORS
     return code

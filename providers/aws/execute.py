@@ -47,13 +47,26 @@ class Executor:
     def run(self, plan: Plan) -> Status:
         observed_lb = plan.observed.get("load_balancer") or {}
         self.dns_name = str(observed_lb.get("dns_name", ""))
-        for change in plan.changes:
-            handler = HANDLERS[(change.type, change.action.value)]
-            handler(self, change, self._resolve(change.params))
+        pending = list(plan.changes)
+        while pending:
+            change = pending.pop(0)
+            params = self._resolve(change.params)
+            if change.type == "security-group-rule":
+                batch = [(change, params)]
+                while pending and _same_rule_batch(change, params, pending[0], self):
+                    batch.append((pending[0], self._resolve(pending.pop(0).params)))
+                if len(batch) > 1:
+                    RULE_BATCHES[change.action.value](self, batch)
+                    continue
+            HANDLERS[(change.type, change.action.value)](self, change, params)
         if plan.deleting:
             return Status(holds_resources=False)
         hostnames = (self.dns_name,) if self.dns_name else ()
-        return Status(hostnames=hostnames, holds_resources=True)
+        detail = {
+            "name": plan.observed.get("load_balancer_name", ""),
+            "target_groups": dict(plan.observed.get("target_groups", {})),
+        }
+        return Status(hostnames=hostnames, holds_resources=True, detail=detail)
 
     def _resolve(self, value: Any) -> Any:
         if isinstance(value, Mapping):
@@ -322,7 +335,51 @@ def delete_security_group(ex: Executor, change: Change, p: dict[str, Any]) -> No
         return
 
 
-def authorize_rule(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+def _same_rule_batch(first: Change, params: dict[str, Any], nxt: Change, ex: Executor) -> bool:
+    """Rule changes that one ec2 call can carry: same action, group and tags."""
+    if nxt.type != first.type or nxt.action is not first.action or nxt.owner != first.owner:
+        return False
+    try:
+        other = ex._resolve(nxt.params)
+    except ProviderError:
+        return False
+    return bool(other["GroupId"] == params["GroupId"] and other.get("tags") == params.get("tags"))
+
+
+def authorize_rules(ex: Executor, batch: list[tuple[Change, dict[str, Any]]]) -> None:
+    """One AuthorizeSecurityGroupIngress for several rules; rules are added all or none.
+
+    If any of them already exists the whole call is refused, so fall back to one call per
+    rule, which tells ours (adopted) from someone else's (a conflict).
+    """
+    first = batch[0][1]
+    args: dict[str, Any] = {
+        "GroupId": first["GroupId"],
+        "IpPermissions": [_permission(p) for _, p in batch],
+    }
+    if first.get("tags"):
+        args["TagSpecifications"] = m.tag_specifications("security-group-rule", first["tags"])
+    try:
+        ex.clients.ec2.call("AuthorizeSecurityGroupIngress", **args)
+    except Conflict as err:
+        if error_code(err) != "InvalidPermission.Duplicate":
+            raise
+        for change, params in batch:
+            authorize_rule(ex, change, params)
+
+
+def revoke_rules(ex: Executor, batch: list[tuple[Change, dict[str, Any]]]) -> None:
+    ids = [rule_id for _, p in batch for rule_id in p["SecurityGroupRuleIds"]]
+    try:
+        ex.clients.ec2.call(
+            "RevokeSecurityGroupIngress", GroupId=batch[0][1]["GroupId"], SecurityGroupRuleIds=ids
+        )
+    except NotFound:
+        for change, params in batch:
+            revoke_rule(ex, change, params)
+
+
+def _permission(p: dict[str, Any]) -> dict[str, Any]:
     permission: dict[str, Any] = {
         "IpProtocol": p["protocol"],
         "FromPort": p["port"],
@@ -334,7 +391,11 @@ def authorize_rule(ex: Executor, change: Change, p: dict[str, Any]) -> None:
         permission["Ipv6Ranges"] = [{"CidrIpv6": p["source"]}]
     else:
         permission["IpRanges"] = [{"CidrIp": p["source"]}]
-    args: dict[str, Any] = {"GroupId": p["GroupId"], "IpPermissions": [permission]}
+    return permission
+
+
+def authorize_rule(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    args: dict[str, Any] = {"GroupId": p["GroupId"], "IpPermissions": [_permission(p)]}
     if p.get("tags"):
         args["TagSpecifications"] = m.tag_specifications("security-group-rule", p["tags"])
     try:
@@ -370,6 +431,11 @@ def revoke_rule(ex: Executor, change: Change, p: dict[str, Any]) -> None:
     except NotFound:
         return
 
+
+RULE_BATCHES: dict[str, Callable[[Executor, list[tuple[Change, dict[str, Any]]]], None]] = {
+    "create": authorize_rules,
+    "delete": revoke_rules,
+}
 
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("load-balancer", "create"): create_load_balancer,

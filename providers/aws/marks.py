@@ -12,8 +12,9 @@ instant before a crash:
                                listener:<port>
                                backend:<backend id>          (target groups; `default/web:80`)
                                security-group                (the managed frontend group)
-                               backend-rule:<proto>/<port>   (ingress rules we add to the
-                                                              node security group)
+                               backend-rule                  (ingress rules we add to the
+                                                              node security group; the rule
+                                                              itself names its port)
 
 A resource is ours only when cluster, class and owner all match. Anything we would use or
 adopt (same name) that carries other marks, or none, is an `OwnershipConflict`: it is never
@@ -52,8 +53,9 @@ def backend_role(backend_id: str) -> str:
     return f"backend:{backend_id}"
 
 
-def backend_rule_role(protocol: str, port: int) -> str:
-    return f"backend-rule:{protocol}/{port}"
+BACKEND_RULE = "backend-rule"
+"""Role of our ingress rules on the node group. The rule itself says which port it opens, and
+one role for all of a key's rules lets them be added in a single tagged call."""
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,7 @@ def _backend_rules(ec2: AwsClient, marks: m.Marks, key: str) -> list[dict[str, A
     return [
         r
         for r in _rules(ec2, _ec2_tag_filters(marks, key))
-        if m.role(m.tag_dict(r.get("Tags"))).startswith("backend-rule:")
+        if m.role(m.tag_dict(r.get("Tags"))) == m.BACKEND_RULE
     ]
 
 

@@ -10,6 +10,8 @@ from the node set, which rarely change and are recomputed when the set does.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from providers.aws import desired as d
@@ -29,7 +31,7 @@ from providers.aws.network import (
 )
 from providers.aws.observe import Lookup, observe, owned_keys
 from providers.aws.planner import plan_delete, plan_desired
-from providers.base import InvalidSpec, Plan, Status
+from providers.base import CloudValidation, InvalidSpec, Plan, Status, Unavailable
 from provisioner.annotations import AnnotationSet
 from provisioner.model import Key, LoadBalancer
 
@@ -117,10 +119,39 @@ class AwsProvider:
             observed=observed,
         )
         changes, observed_summary = plan_desired(context)
-        return Plan(key=key, changes=changes, observed=observed_summary)
+        names = {
+            "load_balancer_name": lb_name,
+            "target_groups": {spec.backend_id: spec.name for spec in specs},
+        }
+        return Plan(key=key, changes=changes, observed={**observed_summary, **names})
 
     def apply(self, plan: Plan) -> Status:
         return Executor(self.clients, self.marks).run(plan)
 
     def owned(self) -> set[Key]:
         return owned_keys(self.clients, self.marks)
+
+    def wait_ready(self, status: Status, *, timeout: float) -> Status:
+        """Poll until the NLB leaves `provisioning`; a failed NLB is an error, not a wait."""
+        name = str(status.detail.get("name", ""))
+        if not name:
+            return status
+        deadline = time.monotonic() + timeout
+        delay = 1.0
+        while True:
+            found = self.clients.elbv2.call("DescribeLoadBalancers", Names=[name])
+            state = found["LoadBalancers"][0].get("State", {})
+            code = state.get("Code", "active")
+            if code == "active":
+                return status
+            if code == "failed":
+                raise CloudValidation(
+                    f"load balancer {name} failed to provision: {state.get('Reason', '')}"
+                )
+            if time.monotonic() + delay > deadline:
+                raise Unavailable(f"load balancer {name} still {code} after {timeout:.0f}s")
+            time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+    def call_counts(self) -> Mapping[tuple[str, str, str], int]:
+        return self.clients.counter.snapshot()

@@ -140,7 +140,7 @@ def plan_backend_rules(
         shapes[rule_id] = (sdk["GroupId"], shape) if shape is not None else None
     add, revoke = rule_diff(want, shapes)
     for group, rule in add:
-        role = m.backend_rule_role(rule.protocol, rule.port)
+        role = m.BACKEND_RULE
         label_rule = rule if isinstance(source, str) else Rule(rule.protocol, rule.port, SG_REF)
         phases.groups.append(
             authorize(

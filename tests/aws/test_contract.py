@@ -67,10 +67,9 @@ def test_create_sets_marks_in_create_calls(
     )["SecurityGroupRules"]
     ours = [r for r in rules if m.tag_dict(r.get("Tags")).get(m.OWNER) == KEY]
     assert sorted(r["FromPort"] for r in ours) == [30080, 30443]
-    assert {m.tag_dict(r["Tags"])[m.RESOURCE] for r in ours} == {
-        "backend-rule:tcp/30080",
-        "backend-rule:tcp/30443",
-    }
+    assert {m.tag_dict(r["Tags"])[m.RESOURCE] for r in ours} == {"backend-rule"}
+    # Both node rules, and both frontend rules, went in one call each.
+    assert cloud.recorder.calls.count("AuthorizeSecurityGroupIngress") == 2
     # Every create call carried the marks itself (no separate tagging call).
     assert "AddTags" not in cloud.recorder.calls
     assert "CreateTags" not in cloud.recorder.calls
