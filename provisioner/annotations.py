@@ -179,6 +179,11 @@ class AnnotationSet:
     aliases: tuple[Alias, ...] = ()
     settings: tuple[Setting, ...] = ()
     ignored: frozenset[str] = field(default_factory=frozenset)
+    unsupported: Mapping[str, str] = field(default_factory=dict)
+    """Native annotations we recognise but cannot honour yet, with what to do instead.
+
+    Ignoring them would give a load balancer that differs from what the manifest asks for
+    (other addresses, say), so they are errors on the object."""
 
 
 def _setting(name: str, parse: Parser, accepted: str, default: str, description: str) -> Setting:
@@ -378,20 +383,32 @@ PORTABLE: tuple[Setting, ...] = (
 )
 
 
+class Resolved(dict[str, Any]):
+    """Field values, remembering which annotation set each one (for error messages)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: dict[str, str] = {}
+
+    def key_of(self, name: str) -> str:
+        """The annotation that set field `name`, or its portable key if none did."""
+        return self.sources.get(name, PREFIX + name.replace("_", "-"))
+
+
 def resolve(
     annotations: Mapping[str, str],
     *,
     extra: AnnotationSet,
     portable: tuple[Setting, ...] = PORTABLE,
-) -> dict[str, Any]:
+) -> Resolved:
     """Parse every known annotation of an object into {field: value}.
 
     Raises SpecError naming the key, the value and what is accepted, or naming both keys
     when a portable annotation and an alias disagree. Unknown `provisioner.io/` keys are
     errors too: a typo would otherwise be silently ignored.
     """
-    values: dict[str, Any] = {}
-    source: dict[str, str] = {}
+    values = Resolved()
+    source = values.sources
     settings = {s.key: s for s in (*portable, *extra.settings)}
     for key in sorted(annotations):
         raw = annotations[key]
@@ -405,6 +422,12 @@ def resolve(
                 field=key,
                 value=raw,
             )
+    for key in sorted(set(annotations) & set(extra.unsupported)):
+        raise SpecError(
+            f"annotation {key}: not supported yet; {extra.unsupported[key]}",
+            field=key,
+            value=annotations[key],
+        )
     for item in extra.aliases:
         if item.key in annotations:
             raw = annotations[item.key]

@@ -228,6 +228,13 @@ ANNOTATIONS = AnnotationSet(
             "comma-separated CIDRs",
         ),
     ),
+    unsupported={
+        _a("eip-allocations"): "remove it to get addresses chosen by AWS",
+        _a("private-ipv4-addresses"): "remove it to get addresses chosen by AWS",
+        _a("ipv6-addresses"): "remove it to get addresses chosen by AWS",
+        _a("alpn-policy"): "remove it; TLS listeners offer no ALPN policy",
+        _a("security-group-prefix-lists"): "list the CIDRs in provisioner.io/source-ranges",
+    },
     settings=(
         Setting(
             name="aws-load-balancer-attributes",

@@ -303,7 +303,7 @@ def backend_rules(desired: LoadBalancer, *, source: str) -> set[Rule]:
         if backend.target_type is TargetType.INSTANCE:
             ports = {backend.port}
         else:
-            ports = {t.port for t in backend.targets}
+            ports = {t.port for t in backend.targets} or {backend.port}
         for port in ports:
             for protocol in _protocols(backend.protocol.value):
                 rules.add(Rule(protocol=protocol, port=port, source=source))

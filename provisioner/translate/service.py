@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioner.annotations import PREFIX, AnnotationSet, SpecError, resolve
+from provisioner.annotations import PREFIX, AnnotationSet, Resolved, SpecError, resolve
 from provisioner.model import (
     Backend,
     Forward,
@@ -244,7 +244,7 @@ def _group_ports(
     return groups
 
 
-def _tls_ports(values: Mapping[str, Any], ports: list[Mapping[str, Any]]) -> set[int]:
+def _tls_ports(values: Resolved, ports: list[Mapping[str, Any]]) -> set[int]:
     if not values.get("tls_certificates"):
         return set()
     wanted = values.get("tls_ports", ("*",))
@@ -261,17 +261,17 @@ def _tls_ports(values: Mapping[str, Any], ports: list[Mapping[str, Any]]) -> set
         else:
             accepted = ", ".join(["*", *sorted(by_name), *(str(n) for n in sorted(numbers))])
             raise SpecError(
-                f"annotation tls-ports: {item!r} is not a port of this Service; "
-                f"accepted: {accepted}",
-                field="tls-ports",
+                f"annotation {values.key_of('tls_ports')}: {item!r} is not a port of this "
+                f"Service; accepted: {accepted}",
+                field=values.key_of("tls_ports"),
                 value=item,
             )
     for port in ports:
         if int(port["port"]) in chosen and (port.get("protocol") or "TCP") == "UDP":
             raise SpecError(
-                f"annotation tls-ports: port {port['port']} is UDP and cannot terminate TLS; "
-                "list only TCP ports",
-                field="tls-ports",
+                f"annotation {values.key_of('tls_ports')}: port {port['port']} is UDP and "
+                "cannot terminate TLS; list only TCP ports",
+                field=values.key_of("tls_ports"),
                 value=str(port["port"]),
             )
     return chosen
@@ -325,7 +325,7 @@ def _health_check(
 
 
 def _source_ranges(
-    values: Mapping[str, Any], spec: Mapping[str, Any], *, ip_family: IpFamily
+    values: Resolved, spec: Mapping[str, Any], *, ip_family: IpFamily
 ) -> tuple[str, ...]:
     from_spec: tuple[str, ...] | None = None
     raw = spec.get("loadBalancerSourceRanges")
@@ -345,7 +345,8 @@ def _source_ranges(
     from_annotation: tuple[str, ...] | None = values.get("source_ranges")
     if from_spec and from_annotation and sorted(from_spec) != sorted(from_annotation):
         raise SpecError(
-            "spec.loadBalancerSourceRanges and the source-ranges annotation disagree: "
+            f"spec.loadBalancerSourceRanges and annotation {values.key_of('source_ranges')} "
+            "disagree: "
             f"{','.join(from_spec)} versus {','.join(from_annotation)}; remove one",
             field="spec.loadBalancerSourceRanges",
             value=",".join(from_spec),
@@ -358,14 +359,14 @@ def _source_ranges(
     return ("0.0.0.0/0",)
 
 
-def _tags(values: Mapping[str, Any]) -> dict[str, str]:
+def _tags(values: Resolved) -> dict[str, str]:
     tags: dict[str, str] = dict(values.get("tags") or {})
     for key in tags:
         if key.startswith(PREFIX):
             raise SpecError(
-                f"annotation tags: tag key {key!r} uses the reserved prefix {PREFIX}; "
-                "accepted: any other key",
-                field="tags",
+                f"annotation {values.key_of('tags')}: tag key {key!r} uses the reserved prefix "
+                f"{PREFIX}; accepted: any other key",
+                field=values.key_of("tags"),
                 value=key,
             )
     return tags

@@ -382,6 +382,11 @@ ERRORS: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     ("no ports", {"ports": []}, ["spec.ports", "at least one"]),
     (
+        "unsupported aws annotation",
+        {"annotations": {"service.beta.kubernetes.io/aws-load-balancer-eip-allocations": "e-1"}},
+        ["aws-load-balancer-eip-allocations", "not supported", "remove it"],
+    ),
+    (
         "proxy protocol alias",
         {"annotations": {"service.beta.kubernetes.io/aws-load-balancer-proxy-protocol": "yes"}},
         ["aws-load-balancer-proxy-protocol", "'yes'"],
