@@ -161,7 +161,10 @@ def run_one_shot(
     )
     pruned: set[Key] = set()
     if args.prune:
-        pruned = {k for k in provider.owned() if k not in set(keys)}
+        # Only kinds these manifests can hold are pruned: a key of a kind the CLI does not
+        # read (an Ingress group, a shared resource) is never taken for an orphan.
+        present = set(keys)
+        pruned = {k for k in provider.owned() if k.startswith("Service/") and k not in present}
     outcomes = [
         reconcile(key, manifests, provider, selection=selection, dry_run=dry_run)
         for key in [*keys, *sorted(pruned)]

@@ -114,8 +114,7 @@ def reconcile(
         plan = provider.plan(key, desired)
         outcome.plan = plan
         if dry_run:
-            outcome.holds_resources = bool(plan.observed.get("holds_resources", True))
-            return outcome
+            return outcome  # nothing changed, so nothing is known to be gone
         status = provider.apply(plan)
     except SpecError as err:
         outcome.error, outcome.error_kind = str(err), "InvalidSpec"
