@@ -259,3 +259,15 @@ def test_usage_errors_exit_2(cloud: Cloud) -> None:
     no_cluster = cloud.cli("plan", "-f", str(cloud.tmp))
     assert no_cluster.returncode == 2
     assert "Traceback" not in no_cluster.stderr
+
+
+def test_apply_wait_reports_once_the_load_balancer_is_active(cloud: Cloud) -> None:
+    manifests = cloud.write("web.yaml", *cloud.nodes(), service("web"))
+    code, body = cloud.run("apply", manifests, extra=("--wait", "--wait-timeout", "60"))
+    assert code == 0, body
+    assert cloud.server.calls()[-1] == "DescribeLoadBalancers"  # the wait, after the writes
+    (entry,) = body["objects"]
+    assert entry["status"]["loadBalancer"]["ingress"][0]["hostname"]
+    (arn,) = cloud.owned_load_balancers("Service/default/web")
+    state = cloud.elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]
+    assert state["State"]["Code"] == "active"
