@@ -85,8 +85,14 @@ class MotoServer:
     def calls(self) -> list[str]:
         if not self.recording.exists():
             return []
-        lines = self.recording.read_text().splitlines()
-        return [_operation(json.loads(line)) for line in lines if line.strip()]
+        calls = []
+        for line in self.recording.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # the server is still writing this line
+            calls.append(_operation(entry))
+        return calls
 
     def mutating(self) -> Counter[str]:
         return Counter(op for op in self.calls() if not op.startswith(READ_PREFIXES))
