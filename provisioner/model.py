@@ -81,6 +81,12 @@ class Node:
     zone: str | None = None
     address: str | None = None
 
+    @property
+    def instance_id(self) -> str:
+        """The id the cloud knows the node by: the last segment of its providerID
+        (`aws:///zone/i-0abc`, `gce://project/zone/name`); providers check the shape."""
+        return self.provider_id.rstrip("/").rsplit("/", 1)[-1]
+
 
 @dataclass(frozen=True)
 class Target:

@@ -63,10 +63,8 @@ def apply_json(
             if not outcome.plan or not outcome.plan.changes:
                 continue
             entry["pruned"] = True
-        elif outcome.ours:
-            entry["status"] = _status(outcome)
-        elif outcome.plan and outcome.plan.changes:
-            entry["status"] = _status(outcome)  # deleted: no longer ours
+        elif outcome.ours or (outcome.plan and outcome.plan.changes):
+            entry["status"] = _status(outcome)  # not ours but changed: its resources deleted
         else:
             continue
         objects.append(entry)

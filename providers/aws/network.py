@@ -79,7 +79,7 @@ class Subnet:
 
 def instance_id(node: Node) -> str:
     """`aws:///us-east-1a/i-0123...` -> `i-0123...`."""
-    segment = node.provider_id.rstrip("/").rsplit("/", 1)[-1]
+    segment = node.instance_id
     if not node.provider_id.startswith("aws://") or not segment.startswith("i-"):
         raise InvalidSpec(
             f"nodes: node {node.name} has providerID {node.provider_id!r}; accepted: "

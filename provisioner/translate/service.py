@@ -118,8 +118,7 @@ def build_service(service: Obj, *, context: ServiceContext) -> LoadBalancer:
         if target_type is TargetType.INSTANCE:
             node_port = int(first["nodePort"])
             targets = frozenset(
-                Target(address=_instance_id(n.provider_id), port=node_port, zone=n.zone)
-                for n in target_nodes
+                Target(address=n.instance_id, port=node_port, zone=n.zone) for n in target_nodes
             )
             backend_port = node_port
         else:
@@ -167,11 +166,6 @@ def build_service(service: Obj, *, context: ServiceContext) -> LoadBalancer:
         nodes=all_nodes,
         options={context.provider: frozen_map(options)} if options else {},
     )
-
-
-def _instance_id(provider_id: str) -> str:
-    """The cloud's id for a node: the last segment of its providerID (aws:///zone/i-...)."""
-    return provider_id.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _ports(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:

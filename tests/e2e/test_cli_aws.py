@@ -271,3 +271,16 @@ def test_apply_wait_reports_once_the_load_balancer_is_active(cloud: Cloud) -> No
     (arn,) = cloud.owned_load_balancers("Service/default/web")
     state = cloud.elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]
     assert state["State"]["Code"] == "active"
+
+
+def test_vpc_id_flag_is_the_vpc_the_nodes_must_be_in(cloud: Cloud) -> None:
+    manifests = cloud.write("web.yaml", *cloud.nodes(), service("web"))
+    other = cloud.ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    code, plan = cloud.run("plan", manifests, extra=("--vpc-id", other))
+    assert code == 1
+    (error,) = plan["errors"]
+    assert other in error["error"]
+    assert any(i in error["error"] for i in cloud.seeded.instance_ids)
+    code, plan = cloud.run("plan", manifests, extra=("--vpc-id", cloud.seeded.vpc_id))
+    assert code == 0
+    assert plan["changes"]
