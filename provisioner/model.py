@@ -121,6 +121,8 @@ class Backend:
     targets: frozenset[Target] = frozenset()
     proxy_protocol: bool = False
     attributes: Mapping[str, str] = field(default_factory=frozen_map)
+    protocol_version: str | None = None
+    """HTTP1 | HTTP2 | GRPC for application load balancers; None for network ones."""
 
     def __hash__(self) -> int:
         return hash((self.id, self.protocol, self.port, self.target_type, self.targets))
@@ -164,11 +166,21 @@ Action = Forward | Redirect | FixedResponse
 
 @dataclass(frozen=True)
 class Route:
+    """One entry of a listener's ordered, first-match route list.
+
+    `host` is an exact name or `*.suffix`, which matches exactly one DNS label (the
+    Kubernetes meaning; a provider whose cloud matches more labels must make up the
+    difference). `path` None matches every path. `owner` is the Ingress (`<ns>/<name>`) the
+    route comes from, or None for routes the translation adds (per-host catch-alls); `id` is
+    stable across reconciles so that a provider can match a route with what it created.
+    """
+
     id: str
     action: Action
     host: str | None = None
     path: str | None = None
     path_type: PathType = PathType.PREFIX
+    owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +216,9 @@ class LoadBalancer:
     cross_zone: bool = False
     nodes: tuple[Node, ...] = ()
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    frozen: frozenset[str] = frozenset()
+    """Ingresses (`<ns>/<name>`) of a group that are in error: the provider keeps the routes
+    they own, and the backends those routes use, exactly as they are in the cloud."""
 
     def __hash__(self) -> int:
         return hash((self.key, self.kind, self.scheme, self.listeners, self.backends))

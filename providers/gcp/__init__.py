@@ -1,0 +1,1 @@
+"""The GCP provider: Compute Engine load balancers for Services and Ingresses."""
