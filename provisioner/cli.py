@@ -19,6 +19,7 @@ from pathlib import Path
 from providers import base
 from provisioner import output
 from provisioner.devcluster import command as devcluster_command
+from provisioner.kube import run as run_command
 from provisioner.manifests import Manifests, load
 from provisioner.model import Key, service_key
 from provisioner.reconcile import Outcome, Selection, reconcile
@@ -105,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
             _add_wait(sub)
         for factory in factories.values():
             factory.add_arguments(sub)
+    run = commands.add_parser("run", help="run the controller against a Kubernetes API server")
+    _add_selection(run)
+    run_command.add_arguments(run)
+    for factory in factories.values():
+        factory.add_arguments(run)
     demo = commands.add_parser("demo", help="apply examples/ against a local cloud fake")
     demo.add_argument("--examples", type=Path, default=None, help="manifests to apply")
     demo.add_argument("--output", "-o", choices=("text", "json"), default="text")
@@ -211,6 +217,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             code, outcomes, manifests, pruned = run_one_shot(args, dry_run=dry_run)
             _print(args, outcomes, manifests, pruned, dry_run=dry_run)
             return code
+        if args.command == "run":
+
+            def make() -> tuple[base.Provider, Selection]:
+                factory, provider = make_provider(args)
+                return provider, selection_for(args, factory)
+
+            return run_command.run(args, make)
         if args.command == "demo":
             from provisioner.demo import run_demo
 
