@@ -19,9 +19,10 @@ from pathlib import Path
 from providers import base
 from provisioner import output
 from provisioner.devcluster import command as devcluster_command
+from provisioner.keys import all_keys
 from provisioner.kube import run as run_command
 from provisioner.manifests import Manifests, load
-from provisioner.model import Key, service_key
+from provisioner.model import Key
 from provisioner.reconcile import Outcome, Selection, reconcile
 
 DEFAULT_LOAD_BALANCER_CLASS = "provisioner.io/nlb"
@@ -111,9 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     run_command.add_arguments(run)
     for factory in factories.values():
         factory.add_arguments(run)
-    demo = commands.add_parser("demo", help="apply examples/ against a local cloud fake")
+    demo = commands.add_parser(
+        "demo", help="run the controller live on a local cluster and cloud, apply examples/"
+    )
     demo.add_argument("--examples", type=Path, default=None, help="manifests to apply")
     demo.add_argument("--output", "-o", choices=("text", "json"), default="text")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the cluster, the cloud and the controller running until Ctrl-C",
+    )
+    demo.add_argument(
+        "--env-file",
+        type=Path,
+        help="with --serve: write KUBECONFIG=, AWS_ENDPOINT_URL=, ... lines here once "
+        "everything is ready; removed on exit",
+    )
     dev = commands.add_parser("dev-cluster", help="run an in-memory Kubernetes API server")
     devcluster_command.add_arguments(dev)
     commands.add_parser("version", help="print the version")
@@ -124,6 +138,11 @@ def selection_for(args: argparse.Namespace, factory: base.ProviderFactory) -> Se
     return Selection(
         load_balancer_class=args.load_balancer_class,
         classless_service=factory.selects_classless_service,
+        ingress_controller=args.ingress_controller,
+        legacy_ingress_classes=tuple(
+            args.legacy_ingress_class or factory.default_legacy_ingress_classes
+        ),
+        ingress_annotations=factory.ingress_annotations,
     )
 
 
@@ -155,22 +174,25 @@ def run_one_shot(
     manifests: Manifests | None = None,
     made: tuple[base.ProviderFactory, base.Provider] | None = None,
 ) -> tuple[int, list[Outcome], Manifests, set[Key]]:
-    """Plan or apply every Service in the manifests (and, with --prune, every orphan)."""
+    """Plan or apply every Service and Ingress key in the manifests (and, with --prune,
+    every orphan)."""
     for path in args.files:
         if not path.exists():
             raise UsageError(f"-f {path}: no such file or directory")
     factory, provider = made or make_provider(args)
     manifests = manifests if manifests is not None else load(args.files)
     selection = selection_for(args, factory)
-    keys: list[Key] = sorted(
-        service_key(ns, name) for (kind, ns, name) in manifests.objects if kind == "Service"
-    )
+    keys: list[Key] = all_keys(manifests, selection)
     pruned: set[Key] = set()
     if args.prune:
         # Only kinds these manifests can hold are pruned: a key of a kind the CLI does not
-        # read (an Ingress group, a shared resource) is never taken for an orphan.
+        # read (a shared resource) is never taken for an orphan.
         present = set(keys)
-        pruned = {k for k in provider.owned() if k.startswith("Service/") and k not in present}
+        pruned = {
+            k
+            for k in provider.owned()
+            if k.startswith(("Service/", "Ingress/", "IngressGroup/")) and k not in present
+        }
     outcomes = [
         reconcile(key, manifests, provider, selection=selection, dry_run=dry_run)
         for key in [*keys, *sorted(pruned)]
@@ -182,7 +204,7 @@ def run_one_shot(
                     outcome.status = provider.wait_ready(outcome.status, timeout=args.wait_timeout)
                 except base.ProviderError as err:
                     outcome.error, outcome.error_kind = str(err), type(err).__name__
-    failed = any(o.error for o in outcomes) or bool(manifests.errors)
+    failed = any(o.error or o.member_errors for o in outcomes) or bool(manifests.errors)
     return (EXIT_ERRORS if failed else EXIT_OK), outcomes, manifests, pruned
 
 
