@@ -154,8 +154,9 @@ class LeaderElector:
         )
         if acquiring:
             updated["acquireTime"] = now
+            # Every change of holder on an existing lease counts, a release in between or not.
             updated["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + (
-                1 if spec.get("holderIdentity") else 0
+                1 if spec else 0
             )
         return updated
 

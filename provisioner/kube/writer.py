@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -100,7 +101,7 @@ class Writer:
             self._last_event[uid] = (type_, reason, message)
         namespace = str(meta.get("namespace") or "default")
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        digest = hashlib.sha256(f"{uid}{reason}{message}{now}".encode()).hexdigest()[:10]
+        digest = hashlib.sha256(f"{uid}{reason}{time.time_ns()}".encode()).hexdigest()[:10]
         body: Mapping[str, Any] = {
             "apiVersion": "v1",
             "kind": "Event",
