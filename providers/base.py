@@ -132,6 +132,9 @@ class Status:
 class Provider(Protocol):
     name: str
     annotations: AnnotationSet
+    """Native aliases and provider settings on Services."""
+    ingress_annotations: AnnotationSet
+    """The same on Ingresses: clouds name their L7 settings differently from their L4 ones."""
 
     def plan(self, key: Key, desired: LoadBalancer | None) -> Plan: ...
 
@@ -163,6 +166,7 @@ class ProviderFactory(Protocol):
 
     name: str
     annotations: AnnotationSet
+    ingress_annotations: AnnotationSet
     default_legacy_ingress_classes: tuple[str, ...]
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...

@@ -10,9 +10,10 @@ gets an error naming both: silently preferring one would hide a mistake.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 PREFIX = "provisioner.io/"
@@ -129,6 +130,64 @@ def health_port(raw: str) -> int | None:
     return port
 
 
+def port_number(raw: str) -> int:
+    return int(integer(1, 65535)(raw))
+
+
+_LISTEN_ACCEPTED = 'a JSON list of {"PROTOCOL": port} objects, e.g. [{"HTTP": 80}, {"HTTPS": 443}]'
+
+
+def listen_ports(raw: str) -> tuple[tuple[str, int], ...]:
+    """`[{"HTTP": 80}, {"HTTPS": 443}]` -> (("HTTP", 80), ("HTTPS", 443)), sorted by port.
+
+    A port listed twice with different protocols is refused: one port has one listener.
+    """
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        raise ParseError(_LISTEN_ACCEPTED) from None
+    if not isinstance(items, list) or not items:
+        raise ParseError(_LISTEN_ACCEPTED)
+    found: dict[int, str] = {}
+    for item in items:
+        if not isinstance(item, dict) or len(item) != 1:
+            raise ParseError(_LISTEN_ACCEPTED)
+        ((protocol, port),) = item.items()
+        if protocol not in ("HTTP", "HTTPS"):
+            raise ParseError(_LISTEN_ACCEPTED + f" with protocol HTTP or HTTPS (not {protocol!r})")
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            raise ParseError(_LISTEN_ACCEPTED + f" with ports from 1 to 65535 (not {port!r})")
+        if found.get(port, protocol) != protocol:
+            raise ParseError(_LISTEN_ACCEPTED + f", each port with one protocol ({port})")
+        found[port] = protocol
+    return tuple((protocol, port) for port, protocol in sorted(found.items()))
+
+
+_GROUP_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$")
+
+
+def group_name(raw: str) -> str:
+    """Group names become part of a key (`IngressGroup/<name>`), hence the strict shape."""
+    value = raw.strip()
+    if not _GROUP_NAME.match(value):
+        raise ParseError(
+            "at most 63 characters of a-z, 0-9, '-' and '.', starting and ending with a letter "
+            "or digit"
+        )
+    return value
+
+
+_ANY_CODES = re.compile(r"^\d{1,3}(-\d{1,3})?(,\d{1,3}(-\d{1,3})?)*$")
+
+
+def response_codes(raw: str) -> str:
+    """HTTP codes (200, 200-299) or, for gRPC backends, gRPC codes (0, 0-99)."""
+    value = raw.strip()
+    if not _ANY_CODES.match(value):
+        raise ParseError("codes such as 200, 200,202, 200-399 (gRPC: 0, 0-99)")
+    return value
+
+
 def http_path(raw: str) -> str:
     value = raw.strip()
     if not value.startswith("/") or len(value) > 1024 or any(c.isspace() for c in value):
@@ -184,6 +243,16 @@ class AnnotationSet:
 
     Ignoring them would give a load balancer that differs from what the manifest asks for
     (other addresses, say), so they are errors on the object."""
+    unsupported_prefixes: Mapping[str, str] = field(default_factory=dict)
+    """The same for families of native annotations (`alb.ingress.kubernetes.io/actions.NAME`)."""
+    host_check: Callable[[str], None] | None = None
+    """Raises ParseError when the cloud cannot match this Ingress host (application only)."""
+    path_check: Callable[[str, str], None] | None = None
+    """Raises ParseError when the cloud cannot match this path of this path type
+    (`exact`, `prefix`, `glob`): routing must be exact or refused, never approximated."""
+    class_params: Mapping[str, str] = field(default_factory=dict)
+    """IngressClassParams fields under `spec.providers.<provider>`, each read as the native
+    annotation it names (a map becomes `k=v,...`, a list `a,b`), so one parser serves both."""
 
 
 def _setting(name: str, parse: Parser, accepted: str, default: str, description: str) -> Setting:
@@ -383,6 +452,81 @@ PORTABLE: tuple[Setting, ...] = (
 )
 
 
+SERVICE_ONLY = frozenset({"tls-ports", "proxy-protocol", "cross-zone"})
+"""Portable settings with no meaning on an Ingress (ALBs always balance across zones)."""
+
+INGRESS_ONLY: tuple[Setting, ...] = (
+    _setting(
+        "listen-ports",
+        listen_ports,
+        'JSON such as [{"HTTP": 80}, {"HTTPS": 443}]',
+        "HTTP:80, or HTTPS:443 when certificates are set",
+        "Listeners an Ingress's rules are served on.",
+    ),
+    _setting(
+        "ssl-redirect",
+        port_number,
+        "an HTTPS listen port",
+        "none",
+        "Every HTTP listener redirects to HTTPS on this port instead of routing.",
+    ),
+    _setting(
+        "group-name",
+        group_name,
+        "at most 63 of a-z, 0-9, -, .",
+        "none (the Ingress has its own load balancer)",
+        "Ingresses with the same group name share one load balancer.",
+    ),
+    _setting(
+        "group-order",
+        integer(-1000, 1000),
+        "an integer from -1000 to 1000",
+        "0",
+        "Rule precedence within a group: lower first, then namespace/name.",
+    ),
+    _setting(
+        "backend-protocol-version",
+        choice("HTTP1", "HTTP2", "GRPC"),
+        "HTTP1, HTTP2, GRPC",
+        "HTTP1",
+        "Protocol version from the load balancer to the targets.",
+    ),
+)
+
+_INGRESS_VARIANTS: dict[str, dict[str, Any]] = {
+    "backend-protocol": {
+        "parse": choice("http", "https"),
+        "accepted": "http, https",
+        "default": "http",
+        "description": "Protocol from the load balancer to the targets.",
+    },
+    "healthcheck-protocol": {
+        "parse": choice("http", "https"),
+        "accepted": "http, https",
+        "default": "the backend protocol",
+    },
+    "healthcheck-success-codes": {
+        "parse": response_codes,
+        "accepted": "codes like 200, 200-399 (gRPC: 0-99)",
+        "default": "200 (gRPC: 12)",
+    },
+    "healthcheck-healthy-threshold": {"default": "2"},
+    "healthcheck-unhealthy-threshold": {"default": "2"},
+    "healthcheck-timeout": {"default": "5"},
+    "healthcheck-interval": {"default": "15"},
+}
+
+INGRESS_PORTABLE: tuple[Setting, ...] = (
+    *(
+        replace(s, **_INGRESS_VARIANTS.get(s.name, {}))
+        for s in PORTABLE
+        if s.name not in SERVICE_ONLY
+    ),
+    *INGRESS_ONLY,
+)
+"""The vocabulary on Ingresses: the same names, with what an HTTP load balancer accepts."""
+
+
 class Resolved(dict[str, Any]):
     """Field values, remembering which annotation set each one (for error messages)."""
 
@@ -428,6 +572,14 @@ def resolve(
             field=key,
             value=annotations[key],
         )
+    for key in sorted(annotations):
+        for prefix, advice in extra.unsupported_prefixes.items():
+            if key.startswith(prefix):
+                raise SpecError(
+                    f"annotation {key}: not supported yet; {advice}",
+                    field=key,
+                    value=annotations[key],
+                )
     for item in extra.aliases:
         if item.key in annotations:
             raw = annotations[item.key]

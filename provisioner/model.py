@@ -216,6 +216,9 @@ class LoadBalancer:
     cross_zone: bool = False
     nodes: tuple[Node, ...] = ()
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    subnet_tags: Mapping[str, tuple[str, ...]] | None = None
+    """Choose subnets carrying every one of these tag keys with one of the listed values
+    (IngressClassParams `subnets.tags`); None: `subnets`, or the provider's discovery."""
     frozen: frozenset[str] = frozenset()
     """Ingresses (`<ns>/<name>`) of a group that are in error: the provider keeps the routes
     they own, and the backends those routes use, exactly as they are in the cloud."""

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from provisioner.manifests import DocumentError
-from provisioner.model import split_key
+from provisioner.model import Forward, Route, split_key
 from provisioner.reconcile import Outcome
 
 _SYMBOL = {"create": "+", "update": "~", "delete": "-"}
@@ -33,9 +33,21 @@ def _sort(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
+def _is_ingress(outcome: Outcome) -> bool:
+    return split_key(outcome.key)[0] in ("Ingress", "IngressGroup") and bool(outcome.members)
+
+
+def _errors(outcome: Outcome) -> list[tuple[str, str]]:
+    """(object key, error): an Ingress key's errors are reported on its Ingresses."""
+    if _is_ingress(outcome):
+        found = [(m, outcome.member_errors.get(m) or outcome.error) for m in outcome.members]
+        return [(key, error) for key, error in found if error]
+    return [(outcome.key, outcome.error)] if outcome.error else []
+
+
 def plan_json(outcomes: Sequence[Outcome], documents: Sequence[DocumentError]) -> dict[str, Any]:
     changes = [c.as_json() for o in outcomes if o.plan for c in o.plan.changes]
-    errors = [dict(_entry(o.key), error=o.error) for o in outcomes if o.error]
+    errors = [dict(_entry(key), error=error) for o in outcomes for key, error in _errors(o)]
     errors += [{"source": d.source, "error": d.error} for d in documents]
     return {"changes": changes, "errors": _sort(errors)}
 
@@ -56,6 +68,17 @@ def apply_json(
 ) -> dict[str, Any]:
     objects: list[dict[str, Any]] = []
     for outcome in outcomes:
+        if _is_ingress(outcome):
+            # One entry per Ingress, each with the group's addresses or its own error.
+            for member in outcome.members:
+                entry = _entry(member)
+                error = outcome.member_errors.get(member) or outcome.error
+                if error:
+                    entry["error"] = error
+                else:
+                    entry["status"] = _status(outcome)
+                objects.append(entry)
+            continue
         entry = _entry(outcome.key)
         if outcome.error:
             entry["error"] = outcome.error
@@ -91,8 +114,8 @@ def plan_text(outcomes: Sequence[Outcome], documents: Sequence[DocumentError]) -
                     lines.append(f"      why: {change.reason}")
                 for field, value in change.diff.items():
                     lines.append(f"      {field}: {_show(value)}")
-        if outcome.error:
-            lines.append(f"{outcome.key}: error: {outcome.error}")
+        for key, error in _errors(outcome):
+            lines.append(f"{key}: error: {error}")
     for document in documents:
         lines.append(f"{document.source}: error: {document.error}")
     total = sum(counts.values())
@@ -104,6 +127,17 @@ def plan_text(outcomes: Sequence[Outcome], documents: Sequence[DocumentError]) -
             f"{counts['delete']} to delete ({replacements} replacement(s))."
         )
     return "\n".join(lines)
+
+
+def _route(route: Route) -> str:
+    where = f"{route.host or '*'}{route.path or ''}"
+    kind = f" ({route.path_type.value})" if route.path else ""
+    action = route.action
+    if isinstance(action, Forward):
+        target = ", ".join(b.backend_id for b in action.backends)
+    else:
+        target = type(action).__name__
+    return f"route {where}{kind} -> {target}"
 
 
 def _change(value: Any) -> str:
@@ -128,8 +162,9 @@ def apply_text(
     """A tree: load balancer -> listeners -> backends -> targets."""
     lines: list[str] = []
     for outcome in outcomes:
+        for key, error in _errors(outcome):
+            lines.append(f"{key}: error: {error}")
         if outcome.error:
-            lines.append(f"{outcome.key}: error: {outcome.error}")
             continue
         changed = bool(outcome.plan and outcome.plan.changes)
         if outcome.key in pruned:
@@ -163,6 +198,10 @@ def apply_text(
                     lines.append(f"        {target.address}:{target.port}")
                 if not backend.targets:
                     lines.append("        (no targets)")
+            for route in listener.routes:
+                lines.append(
+                    f"    listener {listener.protocol.value}:{listener.port} {_route(route)}"
+                )
     for document in documents:
         lines.append(f"{document.source}: error: {document.error}")
     return "\n".join(lines)

@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from providers.base import Plan, Provider, ProviderError, Status
-from provisioner.annotations import SpecError
+from provisioner import keys
+from provisioner.annotations import AnnotationSet, SpecError
 from provisioner.model import Key, LoadBalancer, split_key
+from provisioner.translate.group import GroupContext, build_ingress_group, seniority
+from provisioner.translate.ingress_backends import BackendContext
+from provisioner.translate.objects import name_of, namespace_of
 from provisioner.translate.selection import service_is_ours
 from provisioner.translate.service import ServiceContext, build_service
 
@@ -34,17 +38,28 @@ class ClusterView(Protocol):
 
 @dataclass(frozen=True)
 class Selection:
-    """Which objects are ours (the `--load-balancer-class` family of flags)."""
+    """Which objects are ours (the `--load-balancer-class` family of flags).
+
+    `ingress_annotations` is the provider's Ingress vocabulary: it names the group an
+    Ingress joins, which decides the key it lives under.
+    """
 
     load_balancer_class: str
     classless_service: Callable[[Mapping[str, str]], bool]
+    ingress_controller: str = "provisioner.io/alb"
+    legacy_ingress_classes: tuple[str, ...] = ()
+    ingress_annotations: AnnotationSet = field(default_factory=AnnotationSet)
 
 
 @dataclass(frozen=True)
 class Event:
+    """`member` is the Ingress (`Ingress/<ns>/<name>`) the event concerns; None: every
+    object of the Outcome."""
+
     type: str  # Normal | Warning
     reason: str
     message: str
+    member: Key | None = None
 
 
 @dataclass
@@ -61,6 +76,22 @@ class Outcome:
     retryable: bool = False
     holds_resources: bool = True
     events: list[Event] = field(default_factory=list)
+    members: tuple[Key, ...] = ()
+    """The objects the result applies to: the Service, or every Ingress of the key (write
+    status to each of them)."""
+    member_errors: dict[Key, str] = field(default_factory=dict)
+    """Members in error (frozen: the cloud keeps what they had); the rest was planned."""
+
+
+@dataclass
+class Desired:
+    """What translation decided for one key; `error` set means: write nothing at all."""
+
+    ours: bool
+    desired: LoadBalancer | None = None
+    members: tuple[Key, ...] = ()
+    member_errors: dict[Key, str] = field(default_factory=dict)
+    error: str | None = None
 
 
 def desired_state(
@@ -68,11 +99,68 @@ def desired_state(
 ) -> tuple[bool, LoadBalancer | None]:
     """(ours, desired). Not ours -> (False, None): whatever the key holds must go.
 
-    Raises SpecError when the object is ours but invalid.
+    Raises SpecError when the object is ours but invalid (for a group: when no member is
+    valid).
     """
-    kind, namespace, name = split_key(key)
+    result = desired_for(key, view, provider, selection)
+    if result.error is not None:
+        raise SpecError(result.error)
+    return result.ours, result.desired
+
+
+def desired_for(key: Key, view: ClusterView, provider: Provider, selection: Selection) -> Desired:
+    """Like `desired_state`, keeping which members the result concerns and their errors."""
+    kind, _, _ = split_key(key)
+    if kind in ("Ingress", "IngressGroup"):
+        return _ingress_state(key, view, provider, selection)
     if kind != "Service":
-        return False, None
+        return Desired(ours=False)
+    try:
+        ours, desired = _service_state(key, view, provider, selection)
+    except SpecError as err:
+        return Desired(ours=True, members=(key,), error=str(err))
+    return Desired(ours=ours, desired=desired, members=(key,) if ours else ())
+
+
+def _ingress_state(
+    key: Key, view: ClusterView, provider: Provider, selection: Selection
+) -> Desired:
+    members = keys.ingress_members(key, view, selection)
+    if not members:
+        return Desired(ours=False)
+    ordered = sorted(members, key=lambda m: seniority(m.ingress))
+    refs = tuple(keys.ingress_key_of(namespace_of(m.ingress), name_of(m.ingress)) for m in ordered)
+    try:
+        params = keys.class_params(ordered[0].class_name, view, selection, provider=provider.name)
+    except SpecError as err:
+        return Desired(ours=True, members=refs, error=str(err))
+    context = GroupContext(
+        key=key,
+        provider=provider.name,
+        annotations=provider.ingress_annotations,
+        backends=BackendContext(
+            annotations=provider.ingress_annotations,
+            services={(namespace_of(s), name_of(s)): s for s in view.list("Service")},
+            nodes=view.list("Node"),
+            endpoint_slices=view.list("EndpointSlice"),
+            pods=view.list("Pod"),
+        ),
+        params=params,
+    )
+    result = build_ingress_group(members, context=context)
+    errors = {f"Ingress/{ref}": str(err) for ref, err in result.errors.items()}
+    if result.desired is None:
+        if len(refs) == 1:
+            return Desired(ours=True, members=refs, member_errors=errors, error=errors[refs[0]])
+        message = f"every member of {key} is in error; nothing is changed until one is valid"
+        return Desired(ours=True, members=refs, member_errors=errors, error=message)
+    return Desired(ours=True, desired=result.desired, members=refs, member_errors=errors)
+
+
+def _service_state(
+    key: Key, view: ClusterView, provider: Provider, selection: Selection
+) -> tuple[bool, LoadBalancer | None]:
+    _, namespace, name = split_key(key)
     service = view.get("Service", namespace, name)
     if service is None or not service_is_ours(
         service,
@@ -98,18 +186,31 @@ def reconcile(
     selection: Selection,
     dry_run: bool = False,
 ) -> Outcome:
-    try:
-        ours, desired = desired_state(key, view, provider, selection)
-    except SpecError as err:
+    found = desired_for(key, view, provider, selection)
+    member_events = [
+        Event("Warning", "InvalidSpec", message, member=member)
+        for member, message in sorted(found.member_errors.items())
+    ]
+    if found.error is not None:
         # Invalid: no cloud write at all, and the key keeps whatever it holds (finalizer too).
         return Outcome(
             key=key,
             ours=True,
-            error=str(err),
+            error=found.error,
             error_kind="InvalidSpec",
-            events=[Event("Warning", "InvalidSpec", str(err))],
+            events=member_events or [Event("Warning", "InvalidSpec", found.error)],
+            members=found.members,
+            member_errors=found.member_errors,
         )
-    outcome = Outcome(key=key, ours=ours, desired=desired)
+    ours, desired = found.ours, found.desired
+    outcome = Outcome(
+        key=key,
+        ours=ours,
+        desired=desired,
+        members=found.members,
+        member_errors=found.member_errors,
+        events=member_events,
+    )
     try:
         plan = provider.plan(key, desired)
         outcome.plan = plan

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from providers.aws.annotations import ANNOTATIONS, SERVICE
-from provisioner.annotations import PORTABLE
+from providers.aws.ingress_annotations import INGRESS, INGRESS_ANNOTATIONS
+from provisioner.annotations import INGRESS_ONLY, INGRESS_PORTABLE, PORTABLE
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 
@@ -17,4 +18,17 @@ def test_every_portable_annotation_is_documented() -> None:
 
 def test_every_aws_alias_is_documented() -> None:
     missing = [a.key for a in ANNOTATIONS.aliases if a.key.replace(SERVICE, "…/") not in README]
+    assert missing == []
+
+
+def test_every_ingress_only_annotation_is_documented() -> None:
+    missing = [s.key for s in INGRESS_ONLY if f"`{s.key}`" not in README]
+    assert missing == []
+
+
+def test_every_ingress_annotation_and_alias_is_in_the_ingress_guide() -> None:
+    guide = (Path(__file__).parents[1] / "docs" / "ingress.md").read_text()
+    keys = [s.key for s in (*INGRESS_PORTABLE, *INGRESS_ANNOTATIONS.settings)]
+    keys += [a.key.replace(INGRESS, "") for a in INGRESS_ANNOTATIONS.aliases]
+    missing = [key for key in keys if f"`{key}`" not in guide]
     assert missing == []

@@ -54,7 +54,7 @@ NODES = Resource("Node", "nodes", namespaced=False)
 INGRESSES = Resource("Ingress", "ingresses", "networking.k8s.io")
 INGRESS_CLASSES = Resource("IngressClass", "ingressclasses", "networking.k8s.io", namespaced=False)
 INGRESS_CLASS_PARAMS = Resource(
-    "IngressClassParams", "ingressclassparams", "provisioner.io", "v1alpha1", namespaced=False
+    "IngressClassParams", "ingressclassparams", "provisioner.io", "v1", namespaced=False
 )
 EVENTS = Resource("Event", "events")
 LEASES = Resource("Lease", "leases", "coordination.k8s.io")

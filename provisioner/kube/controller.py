@@ -110,6 +110,7 @@ class Controller:
             (resources.NODES, self._on_node),
             (resources.INGRESSES, self._on_ingress),
             (resources.INGRESS_CLASSES, self._on_ingress_class),
+            (resources.INGRESS_CLASS_PARAMS, self._on_ingress_class),
         ]
         self.informers = [
             Informer(
@@ -118,6 +119,7 @@ class Controller:
                 namespace=namespace,
                 handler=handler,
                 watch_timeout=config.watch_timeout,
+                optional=resource.group == resources.INGRESS_CLASS_PARAMS.group,
             )
             for resource, handler in watched
         ]
@@ -330,7 +332,8 @@ class Controller:
         if kind == "Service":
             service = self.cache.get("Service", namespace, name)
             return [service] if service is not None else []
-        return keyspace.ingress_members(self.cache, self.config.selection, key)
+        # The cache holds plain dicts; membership reads them through the Mapping protocol.
+        return [dict(o) for o in keyspace.ingress_members(self.cache, self.config.selection, key)]
 
     def is_ours(self, obj: Obj) -> bool:
         if obj.get("kind") == "Service":
@@ -381,7 +384,7 @@ class Controller:
     def _write_back(self, key: Key, outcome: Outcome, objects: list[Obj], ours: list[Obj]) -> None:
         targets = ours or objects
         for event in outcome.events:
-            for obj in self._event_targets(outcome, targets):
+            for obj in self._event_targets(event.member, targets):
                 self.writer.event(obj, event.type, event.reason, event.message)
         if outcome.error:
             if outcome.error_kind == "InvalidSpec":
@@ -395,28 +398,31 @@ class Controller:
         addresses = load_balancer_ingress(status.hostnames, status.ips) if status else []
         for obj in ours:
             self.writer.set_addresses(obj, addresses)
-        mine = {id(o) for o in ours}
+        mine = {_object_key(o) for o in ours}
+        # A group's load balancer outlives a member that leaves it: once the group's
+        # reconcile succeeded, nothing routes to the leaver any more. Any other key lets go
+        # only when it holds nothing at all.
+        leaving_is_clean = split_key(key)[0] == "IngressGroup" or not outcome.holds_resources
         for obj in objects:
-            if id(obj) in mine or not has_finalizer(obj):
-                continue
-            if outcome.holds_resources and self._still_holds(key, obj, outcome):
+            if _object_key(obj) in mine or not has_finalizer(obj) or not leaving_is_clean:
                 continue
             if not is_deleting(obj):
                 self.writer.set_addresses(obj, [])
             self.writer.remove_finalizer(obj)
             self.writer.forget(obj)
 
-    def _still_holds(self, key: Key, obj: Obj, outcome: Outcome) -> bool:
-        """Whether the key's cloud resources still serve `obj` (only a Service key does)."""
-        return split_key(key)[0] == "Service"
-
-    def _event_targets(self, outcome: Outcome, objects: list[Obj]) -> list[Obj]:
-        named = getattr(outcome, "members", None)
-        if not named or outcome.error_kind != "InvalidSpec":
+    def _event_targets(self, member: Key | None, objects: list[Obj]) -> list[Obj]:
+        """Events about one member go to that Ingress only; the others to every object."""
+        if member is None:
             return objects
-        return objects
+        return [o for o in objects if _object_key(o) == member]
 
 
 def _slice_facts(obj: Obj | None) -> tuple[Any, ...]:
     body = obj or {}
     return (body.get("endpoints"), body.get("ports"), _meta(obj).get("labels"))
+
+
+def _object_key(obj: Obj) -> Key:
+    meta = _meta(obj)
+    return f"{obj.get('kind')}/{meta.get('namespace')}/{meta.get('name')}"

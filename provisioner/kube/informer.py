@@ -40,6 +40,8 @@ class Informer:
         handler: Handler | None = None,
         watch_timeout: int = 300,
         backoff_max: float = 10.0,
+        optional: bool = False,
+        absent_retry: float = 30.0,
     ) -> None:
         self.api = api
         self.resource = resource
@@ -47,6 +49,8 @@ class Informer:
         self.handler = handler
         self.watch_timeout = watch_timeout
         self.backoff_max = backoff_max
+        self.optional = optional
+        self.absent_retry = absent_retry
         self.synced = threading.Event()
         self.resource_version = ""
         self.relists = 0
@@ -87,6 +91,12 @@ class Informer:
                 self._watch()
                 failures = 0
             except ApiError as err:
+                if err.not_found and self.optional and not self.resource_version:
+                    # A custom resource whose definition is not installed (yet): nothing to
+                    # watch, which is not a reason to stay unready. Look again later.
+                    self._absent()
+                    self._stop.wait(self.absent_retry)
+                    continue
                 if err.gone:
                     log.info(
                         "watch expired, listing again",
@@ -127,6 +137,13 @@ class Informer:
         for key, obj in old.items():
             if key not in fresh:
                 self._emit("DELETED", obj, None)
+        self.synced.set()
+
+    def _absent(self) -> None:
+        with self._lock:
+            old, self._items = self._items, {}
+        for obj in old.values():
+            self._emit("DELETED", obj, None)
         self.synced.set()
 
     def _watch(self) -> None:

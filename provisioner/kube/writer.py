@@ -28,12 +28,12 @@ COMPONENT = "provisioner"
 RESOURCES = {"Service": SERVICES, "Ingress": INGRESSES}
 
 
-def _meta(obj: Obj) -> dict[str, Any]:
+def _meta(obj: Mapping[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = obj.get("metadata") or {}
     return meta
 
 
-def has_finalizer(obj: Obj) -> bool:
+def has_finalizer(obj: Mapping[str, Any]) -> bool:
     return FINALIZER in (_meta(obj).get("finalizers") or [])
 
 

@@ -107,3 +107,16 @@ def from_pods(service: Obj, port: Mapping[str, Any], pods: Iterable[Obj]) -> fro
         if number is not None:
             targets.add(Target(address=str(status_of(pod)["podIP"]), port=number))
     return frozenset(targets)
+
+
+def ip_backend_port(port: Mapping[str, Any], targets: frozenset[Target]) -> int:
+    """The port an IP-mode backend is created with: the target port when it is a number,
+    else the lowest port the endpoints resolved to (a named port may differ per pod)."""
+    target = port.get("targetPort", port.get("port"))
+    if isinstance(target, int):
+        return target
+    if isinstance(target, str) and target.isdigit():
+        return int(target)
+    if targets:
+        return min(t.port for t in targets)
+    return int(port["port"])

@@ -30,7 +30,7 @@ from provisioner.model import (
     frozen_map,
     service_key,
 )
-from provisioner.translate.endpoints import from_pods, from_slices, slices_for
+from provisioner.translate.endpoints import from_pods, from_slices, ip_backend_port, slices_for
 from provisioner.translate.nodes import build_nodes
 from provisioner.translate.objects import Obj, annotations_of, name_of, namespace_of, spec_of
 
@@ -125,7 +125,7 @@ def build_service(service: Obj, *, context: ServiceContext) -> LoadBalancer:
             targets = (
                 from_slices(first, slices) if slices else from_pods(service, first, context.pods)
             )
-            backend_port = _ip_backend_port(first, targets)
+            backend_port = ip_backend_port(first, targets)
         backends.append(
             Backend(
                 id=backend_id,
@@ -269,17 +269,6 @@ def _tls_ports(values: Resolved, ports: list[Mapping[str, Any]]) -> set[int]:
                 value=str(port["port"]),
             )
     return chosen
-
-
-def _ip_backend_port(port: Mapping[str, Any], targets: frozenset[Target]) -> int:
-    target = port.get("targetPort", port.get("port"))
-    if isinstance(target, int):
-        return target
-    if isinstance(target, str) and target.isdigit():
-        return int(target)
-    if targets:
-        return min(t.port for t in targets)
-    return int(port["port"])
 
 
 def _health_check(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from providers.aws.annotations import ANNOTATIONS
+from providers.aws.ingress_annotations import INGRESS_ANNOTATIONS
 from providers.base import Action, Change, Plan, Status, Throttled
 from provisioner.annotations import AnnotationSet
 from provisioner.manifests import Manifests
@@ -19,6 +20,7 @@ from tests.translate.builders import node, service
 class RecordingProvider:
     name: str = "aws"
     annotations: AnnotationSet = ANNOTATIONS
+    ingress_annotations: AnnotationSet = INGRESS_ANNOTATIONS
     planned: list[tuple[Key, LoadBalancer | None]] = field(default_factory=list)
     applied: list[Plan] = field(default_factory=list)
     fail_apply: Exception | None = None

@@ -117,3 +117,98 @@ def pod(
             "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
         },
     }
+
+
+def backend(service: str, port: int | str = 80) -> dict[str, Any]:
+    key = "number" if isinstance(port, int) else "name"
+    return {"service": {"name": service, "port": {key: port}}}
+
+
+def path(
+    value: str | None, service: str = "web", *, kind: str = "Prefix", port: int | str = 80
+) -> dict[str, Any]:
+    item: dict[str, Any] = {"pathType": kind, "backend": backend(service, port)}
+    if value is not None:
+        item["path"] = value
+    return item
+
+
+def rule(host: str | None, *paths: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {"http": {"paths": list(paths)}} if paths else {}
+    if host is not None:
+        body["host"] = host
+    return body
+
+
+def ingress(
+    name: str = "site",
+    *,
+    namespace: str = "default",
+    annotations: dict[str, str] | None = None,
+    rules: list[dict[str, Any]] | None = None,
+    default: dict[str, Any] | None = None,
+    class_name: str | None = "alb",
+    created: str | None = None,
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {"rules": rules if rules is not None else [rule(None, path("/"))]}
+    if class_name is not None:
+        spec["ingressClassName"] = class_name
+    if default is not None:
+        spec["defaultBackend"] = default
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "annotations": annotations or {},
+    }
+    if created is not None:
+        metadata["creationTimestamp"] = created
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": metadata,
+        "spec": spec,
+    }
+
+
+def ingress_class(
+    name: str = "alb",
+    *,
+    controller: str = "provisioner.io/alb",
+    default: bool = False,
+    params: str | None = None,
+) -> dict[str, Any]:
+    annotations = {"ingressclass.kubernetes.io/is-default-class": "true"} if default else {}
+    spec: dict[str, Any] = {"controller": controller}
+    if params is not None:
+        spec["parameters"] = {
+            "apiGroup": "provisioner.io",
+            "kind": "IngressClassParams",
+            "name": params,
+        }
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": {"name": name, "annotations": annotations},
+        "spec": spec,
+    }
+
+
+def class_params(name: str = "params", **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "provisioner.io/v1",
+        "kind": "IngressClassParams",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+def node_port_service(
+    name: str = "web", *, namespace: str = "default", annotations: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return service(
+        name,
+        namespace=namespace,
+        annotations=annotations,
+        type="NodePort",
+        ports=[{"name": "http", "port": 80, "targetPort": 8080, "nodePort": 30080}],
+    )

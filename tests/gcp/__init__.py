@@ -1,0 +1,1 @@
+"""Tests of the GCP provider and its Compute Engine fake."""
