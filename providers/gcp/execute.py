@@ -1,0 +1,236 @@
+"""Carrying out a plan: one handler per (resource type, action), each safe to run twice.
+
+Apply is re-run after crashes and lost responses, so every handler tolerates the world being
+a step ahead of the plan: a delete of something already gone succeeds; an insert refused as
+already existing adopts the resource when it carries the owner's marks, and is an
+`OwnershipConflict` otherwise; adding a node that is already a member, or removing one that
+is not, is success. Fingerprinted updates send the fingerprint read while planning: if the
+resource changed since, the 412 is a `Conflict` and the key is planned again, never retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from providers.base import (
+    Change,
+    Conflict,
+    NotFound,
+    OwnershipConflict,
+    Plan,
+    ProviderError,
+    Status,
+)
+from providers.gcp import marks as m
+from providers.gcp.changes import ADDRESS_REF
+from providers.gcp.client import Compute
+from providers.gcp.errors import ALREADY_EXISTS_REASONS, MEMBER_EXISTS_REASONS, reasons_of
+
+MEMBER_MISSING_REASONS = frozenset({"memberNotFound", "MEMBER_NOT_FOUND"})
+MEMBER_BATCH = 500
+
+Handler = Callable[["Executor", Change, dict[str, Any]], None]
+
+COLLECTIONS = {
+    "address": ("addresses", "address", "address_resource"),
+    "health-check": ("regionHealthChecks", "health_check", "health_check_resource"),
+    "backend-service": ("regionBackendServices", "backend_service", "backend_service_resource"),
+    "firewall": ("firewalls", "firewall", "firewall_resource"),
+    "forwarding-rule": ("forwardingRules", "forwarding_rule", "forwarding_rule_resource"),
+    "instance-group": ("instanceGroups", "instance_group", "instance_group_resource"),
+}
+"""Change type -> (REST collection, name parameter, body parameter)."""
+
+
+class Executor:
+    """Runs one plan's changes in order, resolving the new address's IP on the way."""
+
+    def __init__(self, compute: Compute, marks: m.Marks) -> None:
+        self.compute = compute
+        self.marks = marks
+        self.resolved: dict[str, str] = {}
+
+    def run(self, plan: Plan) -> Status:
+        for change in plan.changes:
+            HANDLERS[(change.type, change.action.value)](self, change, self._resolve(change.params))
+        if plan.deleting:
+            return Status(holds_resources=False)
+        ip = plan.observed.get("address") or self.resolved.get(ADDRESS_REF, "")
+        detail = {
+            "name": plan.observed.get("address_name", ""),
+            "target_groups": dict(plan.observed.get("target_groups", {})),
+        }
+        return Status(ips=(str(ip),) if ip else (), holds_resources=True, detail=detail)
+
+    def _resolve(self, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            if set(value) == {"ref"}:
+                name = str(value["ref"])
+                if name not in self.resolved:
+                    raise ProviderError(f"plan refers to {name}, which no earlier change created")
+                return self.resolved[name]
+            return {k: self._resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._resolve(v) for v in value]
+        return value
+
+    def scope(self, p: Mapping[str, Any]) -> dict[str, str]:
+        out = {"project": self.compute.project}
+        for name in ("region", "zone"):
+            if name in p:
+                out[name] = str(p[name])
+        return out
+
+
+def _get(ex: Executor, kind: str, p: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    collection, parameter, _ = COLLECTIONS[kind]
+    return ex.compute.get(collection, **ex.scope(p), **{parameter: name})
+
+
+def _insert(ex: Executor, change: Change, p: dict[str, Any]) -> dict[str, Any] | None:
+    """Insert; on "already exists" adopt ours (returns it) or refuse someone else's."""
+    collection, _, body_name = COLLECTIONS[change.type]
+    body = p["body"]
+    try:
+        ex.compute.mutate(collection, "insert", **ex.scope(p), **{body_name: body})
+    except Conflict as err:
+        if not set(reasons_of(err)) & ALREADY_EXISTS_REASONS:
+            raise
+        found = _get(ex, change.type, p, body["name"])
+        if found is None:
+            raise
+        if not ex.marks.owns(found, change.owner):
+            raise OwnershipConflict(
+                f"{change.type} {body['name']} already exists and is not owned by "
+                f"{change.owner} ({m.describe_marks(found)}); it is left untouched"
+            ) from err
+        return found
+    return None
+
+
+def create(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    _insert(ex, change, p)
+
+
+def create_address(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    found = _insert(ex, change, p) or _get(ex, "address", p, p["body"]["name"])
+    if found is None or not found.get("address"):
+        raise ProviderError(f"address {p['body']['name']} has no IP after it was reserved")
+    ex.resolved[change.ref or ADDRESS_REF] = str(found["address"])
+
+
+def remove(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    collection, parameter, _ = COLLECTIONS[change.type]
+    try:
+        ex.compute.mutate(collection, "delete", **ex.scope(p), **{parameter: p["name"]})
+    except NotFound:
+        return
+
+
+def patch(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    collection, parameter, body_name = COLLECTIONS[change.type]
+    ex.compute.mutate(
+        collection, "patch", **ex.scope(p), **{parameter: p["name"], body_name: p["body"]}
+    )
+
+
+def update_health_check(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    """A full replacement (`update`), so that a change of type drops the old probe fields."""
+    ex.compute.mutate(
+        "regionHealthChecks",
+        "update",
+        **ex.scope(p),
+        health_check=p["name"],
+        health_check_resource=p["body"],
+    )
+
+
+def set_labels(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    collection, _, _ = COLLECTIONS[change.type]
+    ex.compute.mutate(
+        collection,
+        "setLabels",
+        **ex.scope(p),
+        resource=p["name"],
+        region_set_labels_request_resource={
+            "labels": p["labels"],
+            "labelFingerprint": p["labelFingerprint"],
+        },
+    )
+
+
+def update_labelled(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    if "labels" in p:
+        set_labels(ex, change, p)
+    if "body" in p:
+        patch(ex, change, p)
+
+
+def _members(ex: Executor, p: Mapping[str, Any], method: str, paths: list[str]) -> None:
+    field = "instance_groups_add_instances_request_resource"
+    tolerated = MEMBER_EXISTS_REASONS
+    if method == "removeInstances":
+        field = "instance_groups_remove_instances_request_resource"
+        tolerated = MEMBER_MISSING_REASONS
+    for start in range(0, len(paths), MEMBER_BATCH):
+        batch = paths[start : start + MEMBER_BATCH]
+        try:
+            ex.compute.mutate(
+                "instanceGroups",
+                method,
+                **ex.scope(p),
+                instance_group=p["name"],
+                **{field: {"instances": [{"instance": i} for i in batch]}},
+            )
+        except ProviderError as err:
+            if not set(reasons_of(err)) & tolerated:
+                raise
+            # Someone got there first for part of the batch: one call per instance decides.
+            for instance in batch:
+                try:
+                    ex.compute.mutate(
+                        "instanceGroups",
+                        method,
+                        **ex.scope(p),
+                        instance_group=p["name"],
+                        **{field: {"instances": [{"instance": instance}]}},
+                    )
+                except ProviderError as one:
+                    if not set(reasons_of(one)) & tolerated:
+                        raise
+
+
+def create_group(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    _insert(ex, change, p)
+    if p.get("add"):
+        _members(ex, {**p, "name": p["body"]["name"]}, "addInstances", list(p["add"]))
+
+
+def update_group(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    if p.get("add"):
+        _members(ex, p, "addInstances", list(p["add"]))
+    if p.get("remove"):
+        _members(ex, p, "removeInstances", list(p["remove"]))
+
+
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("address", "create"): create_address,
+    ("address", "update"): update_labelled,
+    ("address", "delete"): remove,
+    ("health-check", "create"): create,
+    ("health-check", "update"): update_health_check,
+    ("health-check", "delete"): remove,
+    ("instance-group", "create"): create_group,
+    ("instance-group", "update"): update_group,
+    ("instance-group", "delete"): remove,
+    ("backend-service", "create"): create,
+    ("backend-service", "update"): patch,
+    ("backend-service", "delete"): remove,
+    ("firewall", "create"): create,
+    ("firewall", "update"): patch,
+    ("firewall", "delete"): remove,
+    ("forwarding-rule", "create"): create,
+    ("forwarding-rule", "update"): update_labelled,
+    ("forwarding-rule", "delete"): remove,
+}
