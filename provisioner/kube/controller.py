@@ -398,6 +398,9 @@ class Controller:
         addresses = load_balancer_ingress(status.hostnames, status.ips) if status else []
         for obj in ours:
             self.writer.set_addresses(obj, addresses)
+            # An object whose last word was a Warning hears that it is fine again.
+            if _object_key(obj) not in outcome.member_errors and self.writer.last_was_warning(obj):
+                self.writer.event(obj, "Normal", "Synced", "the load balancer matches the spec")
         mine = {_object_key(o) for o in ours}
         # A group's load balancer outlives a member that leaves it: once the group's
         # reconcile succeeded, nothing routes to the leaver any more. Any other key lets go

@@ -130,6 +130,13 @@ class Writer:
             log.warning("could not record an event", extra={"error": str(err)})
         return True
 
+    def last_was_warning(self, obj: Obj) -> bool:
+        meta = _meta(obj)
+        uid = str(meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}")
+        with self._lock:
+            last = self._last_event.get(uid)
+        return last is not None and last[0] == "Warning"
+
     def forget(self, obj: Obj) -> None:
         uid = str(_meta(obj).get("uid") or "")
         with self._lock:
