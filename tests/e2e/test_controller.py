@@ -310,6 +310,36 @@ def test_sigterm_mid_work_finishes_in_flight_and_releases_the_lease(
     wait_for(lambda: all(gone(stack.api, n) for n in names), timeout=60, what="cleanup")
 
 
+def test_garbage_collection_only_inside_the_watched_scope(controller_stack: Stack) -> None:
+    stack = controller_stack
+    ctl = stack.controller("--no-leader-elect")
+    ctl.wait_ready()
+    stack.api.create(SERVICES, "default", service("orphan"))
+    host = wait_for(lambda: hostname(stack.api, "orphan"), what="provisioned")
+    assert ctl.terminate() == 0
+    # While no controller runs, the object disappears without its finalizer being honoured.
+    stack.api.merge_patch(SERVICES, "default", "orphan", {"metadata": {"finalizers": None}})
+    stack.api.delete(SERVICES, "default", "orphan")
+    wait_for(lambda: gone(stack.api, "orphan"), what="object gone")
+    assert stack.load_balancer_for(host) is not None
+    # A controller watching another namespace must not judge keys outside it.
+    scoped = stack.controller("--no-leader-elect", "--namespace", "kube-system")
+    scoped.wait_ready()
+    wait_for(
+        lambda: any(e.get("msg") == "controller started" for e in scoped.log_entries()),
+        what="scoped controller started",
+    )
+    time.sleep(3.0)
+    assert stack.load_balancer_for(host) is not None
+    assert scoped.terminate() == 0
+    # A cluster-wide one collects the orphan.
+    collector = stack.controller("--no-leader-elect")
+    collector.wait_ready()
+    wait_for(lambda: stack.load_balancer_for(host) is None, what="orphan collected")
+    collected = [e for e in collector.log_entries() if e.get("msg") == "garbage collecting"]
+    assert [e["key"] for e in collected] == ["Service/default/orphan"]
+
+
 def test_restart_over_fifty_converged_services_makes_no_cloud_write(
     controller_stack: Stack,
 ) -> None:
