@@ -247,3 +247,30 @@ def _text(body: Any) -> str:
     if isinstance(body, bytes):
         return body.decode("utf-8", "replace")
     return str(body or "")
+
+
+PERMISSIONS: frozenset[tuple[str, str, str]] = frozenset(
+    {
+        ("", "services", "list"),
+        ("", "services", "watch"),
+        ("", "services", "patch"),  # the finalizer
+        ("", "services/status", "patch"),
+        ("", "nodes", "list"),
+        ("", "nodes", "watch"),
+        ("", "events", "create"),
+        ("discovery.k8s.io", "endpointslices", "list"),
+        ("discovery.k8s.io", "endpointslices", "watch"),
+        ("networking.k8s.io", "ingresses", "list"),
+        ("networking.k8s.io", "ingresses", "watch"),
+        ("networking.k8s.io", "ingresses", "patch"),
+        ("networking.k8s.io", "ingresses/status", "patch"),
+        ("networking.k8s.io", "ingressclasses", "list"),
+        ("networking.k8s.io", "ingressclasses", "watch"),
+        ("provisioner.io", "ingressclassparams", "list"),
+        ("provisioner.io", "ingressclassparams", "watch"),
+        ("coordination.k8s.io", "leases", "get"),
+        ("coordination.k8s.io", "leases", "create"),
+        ("coordination.k8s.io", "leases", "update"),
+    }
+)
+"""(API group, resource, verb) for every request the controller makes; deploy/ grants these."""
