@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from providers.aws.annotations import ANNOTATIONS, LB_TYPE
+from providers.aws.ingress_annotations import INGRESS_ANNOTATIONS
 from providers.base import Provider, Settings
 from provisioner.annotations import AnnotationSet
 
@@ -18,6 +19,7 @@ class AwsProviderFactory:
 
     name = "aws"
     annotations: AnnotationSet = ANNOTATIONS
+    ingress_annotations: AnnotationSet = INGRESS_ANNOTATIONS
     default_legacy_ingress_classes: tuple[str, ...] = ("alb",)
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from providers.aws import marks as m
 from providers.aws.match import Rule, rule_from_sdk, target_key_text
 from providers.aws.network import Network
 from providers.aws.observe import Observed, ObservedLoadBalancer, ObservedTargetGroup
+from providers.aws.rules import AlbLimits
 from providers.base import Action, Change, CloudValidation
 from provisioner.model import LoadBalancer
 
@@ -40,6 +41,8 @@ class Phases:
     load_balancer: list[Change] = field(default_factory=list)
     attributes: list[Change] = field(default_factory=list)
     listeners: list[Change] = field(default_factory=list)
+    rules: list[Change] = field(default_factory=list)
+    """ALB listener rules: creates, in-place changes, one priority call, then deletes."""
     targets: list[Change] = field(default_factory=list)
     unused_target_groups: list[tuple[Change, frozenset[str]]] = field(default_factory=list)
     """Each with the load balancers it is still attached to."""
@@ -55,6 +58,7 @@ class Phases:
             *self.load_balancer,
             *self.attributes,
             *self.listeners,
+            *self.rules,
             *self.targets,
             *(c for c, _ in self.unused_target_groups),
             *self.rest,
@@ -71,6 +75,8 @@ class Context:
     subnets: tuple[str, ...]
     user_groups: tuple[str, ...] | None
     observed: Observed
+    limits: AlbLimits = field(default_factory=AlbLimits)
+    """Account quotas for ALB rules (read once per provider; unused for NLBs)."""
 
 
 def delete_lb(key: str, lb: ObservedLoadBalancer, *, reason: str, replace: bool = False) -> Change:

@@ -1,4 +1,4 @@
-"""The one gateway to AWS: every elbv2, ec2 and tagging call goes through `AwsClient.call`.
+"""The one gateway to AWS: every call (elbv2, ec2, tagging, acm) goes through `AwsClient.call`.
 
 Policy is layered here so that the provider never thinks about it: a client-side token bucket
 per API class (AWS Load Balancer Controller's figures: describes 50/s burst 200, target
@@ -225,6 +225,8 @@ class Clients:
     tagging: AwsClient
     region: str
     counter: CallCounter = field(default_factory=CallCounter)
+    acm: AwsClient | None = None
+    """Checks HTTPS certificates of ALB listeners; None where no ALB is ever planned."""
 
 
 def wrap_clients(
@@ -233,6 +235,7 @@ def wrap_clients(
     ec2: Any,
     tagging: Any,
     region: str,
+    acm: Any = None,
     counter: CallCounter | None = None,
     retry: RetryPolicy | None = None,
     limits: Mapping[str, TokenBucket] | None = None,
@@ -251,6 +254,7 @@ def wrap_clients(
         tagging=wrap("resourcegroupstaggingapi", tagging),
         region=region,
         counter=shared,
+        acm=wrap("acm", acm) if acm is not None else None,
     )
 
 
@@ -272,5 +276,6 @@ def build_clients(
         elbv2=sess.client("elbv2", **extra),
         ec2=sess.client("ec2", **extra),
         tagging=sess.client("resourcegroupstaggingapi", **extra),
+        acm=sess.client("acm", **extra),
         region=resolved,
     )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from providers.aws import naming
+from providers.aws import application, naming
 from providers.aws.annotations import LOAD_BALANCER_ATTRIBUTES, TARGET_GROUP_ATTRIBUTES
 from providers.aws.marks import Marks, check_user_tags
 from providers.aws.match import Rule, TargetKey
@@ -43,6 +43,7 @@ class TargetGroupSpec:
     health: Mapping[str, Any]
     attributes: Mapping[str, str]
     targets: frozenset[TargetKey]
+    protocol_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,17 +62,13 @@ class AwsOptions:
 
 
 def check_spec(desired: LoadBalancer) -> None:
-    """Refuse what an NLB cannot express, naming the field and what is accepted."""
-    if desired.kind is not Kind.NETWORK:
-        raise InvalidSpec(
-            f"kind: {desired.kind.value} load balancers are not supported by the aws provider "
-            "yet; accepted: network",
-            field="kind",
-            value=desired.kind.value,
-        )
+    """Refuse what the load balancer cannot express, naming the field and what is accepted."""
     check_user_tags(desired.tags)
     if desired.name is not None:
         naming.check_name(desired.name, field="load-balancer-name")
+    if desired.kind is Kind.APPLICATION:
+        application.check_application_spec(desired)
+        return
     if not desired.listeners:
         raise InvalidSpec("listeners: at least one port is needed", field="listeners")
     ids = {b.id for b in desired.backends}
@@ -143,11 +140,16 @@ def aws_options(desired: LoadBalancer) -> AwsOptions:
             field="aws-load-balancer-attributes",
             value=str(attributes),
         )
-    unknown = sorted(set(attributes) - LOAD_BALANCER_ATTRIBUTES)
+    accepted, label = (
+        (application.ALB_LOAD_BALANCER_ATTRIBUTES, "ALB")
+        if desired.kind is Kind.APPLICATION
+        else (LOAD_BALANCER_ATTRIBUTES, "NLB")
+    )
+    unknown = sorted(set(attributes) - accepted)
     if unknown:
         raise InvalidSpec(
-            f"aws-load-balancer-attributes: unknown NLB attribute {unknown[0]!r}; accepted: "
-            + ", ".join(sorted(LOAD_BALANCER_ATTRIBUTES)),
+            f"aws-load-balancer-attributes: unknown {label} attribute {unknown[0]!r}; accepted: "
+            + ", ".join(sorted(accepted)),
             field="aws-load-balancer-attributes",
             value=unknown[0],
         )
@@ -160,7 +162,9 @@ def aws_options(desired: LoadBalancer) -> AwsOptions:
 def lb_attributes(desired: LoadBalancer, options: AwsOptions) -> dict[str, str]:
     attributes = dict(options.lb_attributes)
     attributes["deletion_protection.enabled"] = _bool(desired.deletion_protection)
-    attributes["load_balancing.cross_zone.enabled"] = _bool(desired.cross_zone)
+    if desired.kind is Kind.NETWORK:
+        # An ALB is always cross-zone; the attribute exists on NLBs only.
+        attributes["load_balancing.cross_zone.enabled"] = _bool(desired.cross_zone)
     return attributes
 
 
@@ -171,6 +175,10 @@ def _bool(value: bool) -> str:
 def lb_name(desired: LoadBalancer) -> str:
     if desired.name is not None:
         return desired.name
+    if desired.kind is Kind.APPLICATION:
+        return naming.load_balancer_name(
+            desired.key, scheme=desired.scheme.value, lb_type="application"
+        )
     return naming.load_balancer_name(desired.key, scheme=desired.scheme.value)
 
 
@@ -195,10 +203,12 @@ def target_groups(
     desired: LoadBalancer, network: Network, *, load_balancer_name: str
 ) -> list[TargetGroupSpec]:
     specs: list[TargetGroupSpec] = []
+    alb = desired.kind is Kind.APPLICATION
     for backend in desired.backends:
         targets = _targets(backend, network)
-        attributes = {"proxy_protocol_v2.enabled": _bool(backend.proxy_protocol)}
+        attributes = {} if alb else {"proxy_protocol_v2.enabled": _bool(backend.proxy_protocol)}
         attributes.update(backend.attributes)
+        version = (backend.protocol_version or "HTTP1") if alb else None
         dualstack = desired.ip_family is IpFamily.DUALSTACK and backend.target_type is TargetType.IP
         specs.append(
             TargetGroupSpec(
@@ -211,14 +221,16 @@ def target_groups(
                     target_type=backend.target_type.value,
                     vpc_id=network.vpc_id,
                     load_balancer_name=load_balancer_name,
+                    protocol_version=version,
                 ),
                 protocol=backend.protocol.value,
                 port=backend.port,
                 target_type=backend.target_type.value,
                 ip_address_type="ipv6" if dualstack and _all_v6(targets) else "ipv4",
-                health=health_fields(backend),
+                health=application.health_fields(backend) if alb else health_fields(backend),
                 attributes=attributes,
                 targets=targets,
+                protocol_version=version,
             )
         )
     return specs
@@ -316,4 +328,6 @@ def backend_rules(desired: LoadBalancer, *, source: str) -> set[Rule]:
 
 def tag_budget(marks: Marks, desired: LoadBalancer) -> None:
     """Fail early (before any write) when user tags and marks exceed AWS's limit."""
+    if desired.kind is Kind.APPLICATION:
+        marks.tags(desired.key, "rule:x", desired.tags, ingress="x")
     marks.tags(desired.key, "load-balancer", desired.tags)

@@ -45,8 +45,15 @@ UNAVAILABLE_CODES = frozenset(
 )
 IN_USE_CODES = frozenset({"ResourceInUse", "DependencyViolation", "InvalidGroup.InUse"})
 VALIDATION_CODES = frozenset(
-    {"ValidationError", "InvalidConfigurationRequest", "OperationNotPermitted"}
+    {
+        "ValidationError",
+        "ValidationException",
+        "InvalidConfigurationRequest",
+        "OperationNotPermitted",
+    }
 )
+CONFLICT_CODES = frozenset({"PriorityInUse"})
+"""A rule priority someone else took since the plan was made: re-read and re-plan."""
 
 
 def error_code(exc: BaseException) -> str:
@@ -70,9 +77,9 @@ def classify(code: str, status: int = 0) -> type[ProviderError]:
         return Throttled
     if code in UNAVAILABLE_CODES or status >= 500:
         return Unavailable
-    if code.endswith("NotFound") or code.endswith(".NotFound"):
+    if code.endswith(("NotFound", ".NotFound", "NotFoundException")):
         return NotFound
-    if code.startswith("Duplicate") or code.endswith(".Duplicate"):
+    if code.startswith("Duplicate") or code.endswith(".Duplicate") or code in CONFLICT_CODES:
         return Conflict
     if code in IN_USE_CODES:
         return InUse

@@ -16,6 +16,7 @@ from typing import Any
 from providers.aws import marks as m
 from providers.aws.client import Clients
 from providers.aws.errors import error_code
+from providers.aws.execute_rules import RULE_HANDLERS
 from providers.aws.match import batches
 from providers.base import (
     Change,
@@ -42,7 +43,8 @@ class Executor:
         self.dns_name = ""
         self.fresh: set[str] = set()
         """Load balancers created by this apply: they cannot have listeners yet."""
-        self.listener_ports: dict[str, set[int]] = {}
+        self.listener_ports: dict[str, dict[int, str]] = {}
+        """Per load balancer: listener ARN by port, as created or read during this apply."""
 
     def run(self, plan: Plan) -> Status:
         observed_lb = plan.observed.get("load_balancer") or {}
@@ -230,6 +232,14 @@ def update_tags(ex: Executor, change: Change, p: dict[str, Any]) -> None:
 
 
 def _listener_args(p: dict[str, Any]) -> dict[str, Any]:
+    if "DefaultActions" in p:
+        # Application listeners: any default action; HTTPS carries policy and certificate.
+        alb: dict[str, Any] = {"Protocol": p["Protocol"], "DefaultActions": p["DefaultActions"]}
+        if p["Protocol"] == "HTTPS":
+            alb["SslPolicy"] = p["SslPolicy"]
+            if p.get("set_certificate", True) and p["certificates"]:
+                alb["Certificates"] = [{"CertificateArn": p["certificates"][0]}]
+        return alb
     args: dict[str, Any] = {
         "Protocol": p["Protocol"],
         "DefaultActions": [{"Type": "forward", "TargetGroupArn": p["TargetGroupArn"]}],
@@ -241,6 +251,7 @@ def _listener_args(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ports(ex: Executor, lb_arn: str) -> dict[int, str]:
+    """Listener ARN by port, read from AWS."""
     listeners = ex.clients.elbv2.call("DescribeListeners", LoadBalancerArn=lb_arn)["Listeners"]
     return {int(x["Port"]): str(x["ListenerArn"]) for x in listeners}
 
@@ -252,8 +263,11 @@ def create_listener(ex: Executor, change: Change, p: dict[str, Any]) -> None:
     """
     lb_arn = p["LoadBalancerArn"]
     if lb_arn not in ex.fresh and lb_arn not in ex.listener_ports:
-        ex.listener_ports[lb_arn] = set(_ports(ex, lb_arn))
-    if p["Port"] in ex.listener_ports.get(lb_arn, set()):
+        ex.listener_ports[lb_arn] = _ports(ex, lb_arn)
+    known = ex.listener_ports.get(lb_arn, {})
+    if p["Port"] in known:
+        if change.ref:
+            ex.resolved[change.ref] = known[p["Port"]]
         return
     args = {"LoadBalancerArn": lb_arn, "Port": p["Port"], **_listener_args(p)}
     try:
@@ -268,7 +282,9 @@ def create_listener(ex: Executor, change: Change, p: dict[str, Any]) -> None:
         if p["Port"] not in existing:
             raise
         arn = existing[p["Port"]]
-    ex.listener_ports.setdefault(lb_arn, set()).add(p["Port"])
+    ex.listener_ports.setdefault(lb_arn, {})[p["Port"]] = str(arn)
+    if change.ref:
+        ex.resolved[change.ref] = str(arn)
     extra = p["certificates"][1:]
     if extra:
         ex.clients.elbv2.call(
@@ -281,17 +297,24 @@ def create_listener(ex: Executor, change: Change, p: dict[str, Any]) -> None:
 def update_listener(ex: Executor, change: Change, p: dict[str, Any]) -> None:
     if set(change.diff) - {"sni_certificates"}:
         ex.clients.elbv2.call("ModifyListener", ListenerArn=p["ListenerArn"], **_listener_args(p))
-    if p["add_certificates"]:
+    add, remove = p["add_certificates"], p["remove_certificates"]
+    if p.get("set_certificate"):
+        # A new default certificate may drop or keep SNI ones (moto drops them): read back.
+        listed = ex.clients.elbv2.call("DescribeListenerCertificates", ListenerArn=p["ListenerArn"])
+        have = {c["CertificateArn"] for c in listed["Certificates"] if not c.get("IsDefault")}
+        want = set(p["certificates"][1:]) - set(p["certificates"][:1])
+        add, remove = sorted(want - have), sorted(have - want)
+    if add:
         ex.clients.elbv2.call(
             "AddListenerCertificates",
             ListenerArn=p["ListenerArn"],
-            Certificates=[{"CertificateArn": c} for c in p["add_certificates"]],
+            Certificates=[{"CertificateArn": c} for c in add],
         )
-    if p["remove_certificates"]:
+    if remove:
         ex.clients.elbv2.call(
             "RemoveListenerCertificates",
             ListenerArn=p["ListenerArn"],
-            Certificates=[{"CertificateArn": c} for c in p["remove_certificates"]],
+            Certificates=[{"CertificateArn": c} for c in remove],
         )
 
 
@@ -454,4 +477,5 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("security-group", "delete"): delete_security_group,
     ("security-group-rule", "create"): authorize_rule,
     ("security-group-rule", "delete"): revoke_rule,
+    **RULE_HANDLERS,
 }

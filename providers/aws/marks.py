@@ -10,11 +10,17 @@ instant before a crash:
     provisioner.io/resource  its role within the key:
                                load-balancer
                                listener:<port>
+                               rule:<route id>[:<n>]          (ALB listener rules; n-th part
+                                                              of a route split over several)
                                backend:<backend id>          (target groups; `default/web:80`)
                                security-group                (the managed frontend group)
                                backend-rule                  (ingress rules we add to the
                                                               node security group; the rule
                                                               itself names its port)
+
+ALB rules carry one more tag, `provisioner.io/ingress` (`<ns>/<name>`), naming the Ingress
+whose route the rule carries (absent on generated rules): while that Ingress is in error, its
+rules are kept exactly as they are.
 
 A resource is ours only when cluster, class and owner all match. Anything we would use or
 adopt (same name) that carries other marks, or none, is an `OwnershipConflict`: it is never
@@ -38,6 +44,7 @@ CLUSTER = PREFIX + "cluster"
 CLASS = PREFIX + "class"
 OWNER = PREFIX + "owner"
 RESOURCE = PREFIX + "resource"
+INGRESS = PREFIX + "ingress"
 
 MAX_TAGS = 50
 
@@ -65,9 +72,18 @@ class Marks:
     cluster: str
     lb_class: str
 
-    def tags(self, owner: str, role: str, user: Mapping[str, str] | None = None) -> dict[str, str]:
+    def tags(
+        self,
+        owner: str,
+        role: str,
+        user: Mapping[str, str] | None = None,
+        *,
+        ingress: str | None = None,
+    ) -> dict[str, str]:
         """Marks plus user tags for one resource; refuses reserved keys and the 50-tag limit."""
         marks = {CLUSTER: self.cluster, CLASS: self.lb_class, OWNER: owner, RESOURCE: role}
+        if ingress is not None:
+            marks[INGRESS] = ingress
         extra = dict(user or {})
         check_user_tags(extra)
         merged = {**extra, **marks}

@@ -168,11 +168,12 @@ def load_balancer_replacement(
     desired_name: str | None,
     desired_has_groups: bool,
     observed: Mapping[str, Any],
+    desired_type: str = "network",
 ) -> list[str]:
     """Why the observed load balancer cannot become the desired one in place (empty: it can)."""
     reasons: list[str] = []
-    if observed.get("Type", "network") != "network":
-        reasons.append(f"type {observed.get('Type')} -> network cannot change in place")
+    if observed.get("Type", "network") != desired_type:
+        reasons.append(f"type {observed.get('Type')} -> {desired_type} cannot change in place")
     if observed.get("Scheme") != desired_scheme:
         reasons.append(
             f"scheme {observed.get('Scheme')} -> {desired_scheme} cannot change in place"
@@ -181,7 +182,7 @@ def load_balancer_replacement(
         reasons.append(
             f"name {observed.get('LoadBalancerName')} -> {desired_name} cannot change in place"
         )
-    if desired_has_groups and not observed.get("SecurityGroups"):
+    if desired_type == "network" and desired_has_groups and not observed.get("SecurityGroups"):
         reasons.append("security groups can only be given to an NLB when it is created")
     return reasons
 

@@ -46,18 +46,17 @@ def target_group_name(
     target_type: str,
     vpc_id: str,
     load_balancer_name: str,
+    protocol_version: str | None = None,
 ) -> str:
-    """A target group serves one load balancer only, so a replaced LB gets new groups."""
-    return _name(
-        key,
-        "target-group",
-        backend_id,
-        protocol,
-        str(port),
-        target_type,
-        vpc_id,
-        load_balancer_name,
-    )
+    """A target group serves one load balancer only, so a replaced LB gets new groups.
+
+    The protocol version (ALB target groups) cannot change in place either; it joins the
+    hash only when set, so the names of NLB target groups are unaffected.
+    """
+    parts = [backend_id, protocol, str(port), target_type, vpc_id, load_balancer_name]
+    if protocol_version is not None:
+        parts.append(protocol_version)
+    return _name(key, "target-group", *parts)
 
 
 def security_group_name(key: str, *, vpc_id: str) -> str:

@@ -216,15 +216,23 @@ def choose_subnets(
     scheme: Scheme,
     cluster: str,
     vpc_id: str,
+    tags: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[str, ...]:
-    """The subnet ids for the load balancer (pure: tested by table)."""
+    """The subnet ids for the load balancer (pure: tested by table).
+
+    `tags` (IngressClassParams `subnets.tags`) replaces the role tag: a subnet qualifies when
+    it carries every key with one of the listed values; the rest of discovery is the same.
+    """
     if desired:
         return _named_subnets(subnets, desired, vpc_id=vpc_id)
     role = ROLE_PUBLIC if scheme is Scheme.INTERNET_FACING else ROLE_INTERNAL
     ours = CLUSTER_TAG_PREFIX + cluster
     best: dict[str, Subnet] = {}
     for subnet in subnets:
-        if subnet.tags.get(role) not in ("", "1"):
+        if tags is not None:
+            if any(subnet.tags.get(k) not in tuple(v) for k, v in tags.items()):
+                continue
+        elif subnet.tags.get(role) not in ("", "1"):
             continue
         others = [k for k in subnet.tags if k.startswith(CLUSTER_TAG_PREFIX) and k != ours]
         if others and ours not in subnet.tags:
@@ -232,6 +240,14 @@ def choose_subnets(
         current = best.get(subnet.zone)
         if current is None or _rank(subnet, ours) < _rank(current, ours):
             best[subnet.zone] = subnet
+    if not best and tags is not None:
+        wanted = "; ".join(f"{k} in ({', '.join(v)})" for k, v in sorted(tags.items()))
+        raise InvalidSpec(
+            f"subnets: no subnets found in VPC {vpc_id} carrying the tags {wanted} (and not "
+            "tagged for another cluster)",
+            field="subnets",
+            value=wanted,
+        )
     if not best:
         raise InvalidSpec(
             f'subnets: no subnets found in VPC {vpc_id} with tag {role} (value "" or "1") '

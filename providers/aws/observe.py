@@ -24,6 +24,22 @@ TG_TYPE = "elasticloadbalancing:targetgroup"
 
 
 @dataclass
+class ObservedRule:
+    """A non-default listener rule of an ALB, with its tags (ours or not)."""
+
+    sdk: dict[str, Any]
+    tags: dict[str, str]
+
+    @property
+    def arn(self) -> str:
+        return str(self.sdk["RuleArn"])
+
+    @property
+    def priority(self) -> int:
+        return int(self.sdk["Priority"])
+
+
+@dataclass
 class ObservedLoadBalancer:
     sdk: dict[str, Any]
     tags: dict[str, str]
@@ -31,6 +47,8 @@ class ObservedLoadBalancer:
     listeners: list[dict[str, Any]] = field(default_factory=list)
     certificates: dict[str, list[str]] = field(default_factory=dict)
     """Listener ARN -> every certificate on it (default and SNI)."""
+    rules: dict[str, list[ObservedRule]] = field(default_factory=dict)
+    """Listener ARN -> its non-default rules by priority (application load balancers)."""
 
     @property
     def arn(self) -> str:
@@ -311,7 +329,29 @@ def _listeners(elbv2: AwsClient, lb: ObservedLoadBalancer) -> None:
     ):
         lb.listeners += page.get("Listeners", [])
     for listener in lb.listeners:
-        if listener.get("Protocol") == "TLS":
+        if listener.get("Protocol") in ("TLS", "HTTPS"):
             arn = listener["ListenerArn"]
             certs = elbv2.call("DescribeListenerCertificates", ListenerArn=arn)["Certificates"]
             lb.certificates[arn] = [c["CertificateArn"] for c in certs]
+    if lb.sdk.get("Type") == "application":
+        _listener_rules(elbv2, lb)
+
+
+def _listener_rules(elbv2: AwsClient, lb: ObservedLoadBalancer) -> None:
+    """Every listener's rules (one paged read each) and their tags (batches of 20)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for listener in lb.listeners:
+        arn = str(listener["ListenerArn"])
+        found[arn] = []
+        for page in elbv2.pages(
+            "DescribeRules", token="Marker", next_token="NextMarker", ListenerArn=arn
+        ):
+            found[arn] += [r for r in page.get("Rules", []) if not r.get("IsDefault")]
+    tags = _tags_of(elbv2, [r["RuleArn"] for rules in found.values() for r in rules])
+    lb.rules = {
+        arn: sorted(
+            (ObservedRule(sdk=r, tags=tags.get(r["RuleArn"], {})) for r in rules),
+            key=lambda rule: rule.priority,
+        )
+        for arn, rules in found.items()
+    }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.aws import alb_plan
 from providers.aws import desired as d
 from providers.aws import marks as m
 from providers.aws.changes import (
@@ -42,6 +43,7 @@ from providers.aws.match import (
 from providers.aws.observe import Observed, ObservedLoadBalancer, ObservedTargetGroup
 from providers.aws.security import plan_backend_rules, plan_groups
 from providers.base import Action, Change
+from provisioner.model import Kind
 
 
 def plan_delete(marks: m.Marks, key: str, observed: Observed) -> tuple[Change, ...]:
@@ -93,7 +95,7 @@ def plan_desired(ctx: Context) -> tuple[tuple[Change, ...], dict[str, Any]]:
                 diff={"scheme": desired.scheme.value, "subnets": list(ctx.subnets)},
                 params={
                     "Name": lb_name,
-                    "Type": "network",
+                    "Type": desired.kind.value,
                     "Scheme": desired.scheme.value,
                     "IpAddressType": desired.ip_family.value,
                     "Subnets": list(ctx.subnets),
@@ -112,7 +114,10 @@ def plan_desired(ctx: Context) -> tuple[tuple[Change, ...], dict[str, Any]]:
     )
     if attrs:
         phases.attributes.insert(0, attributes_change(key, lb_name, "load-balancer", lb_id, attrs))
-    _plan_listeners(ctx, phases, keep=keep, lb_id=lb_id, lb_name=lb_name, tg_ids=tg_ids)
+    if desired.kind is Kind.APPLICATION:
+        alb_plan.plan_listeners(ctx, phases, keep=keep, lb_id=lb_id, lb_name=lb_name, tg_ids=tg_ids)
+    else:
+        _plan_listeners(ctx, phases, keep=keep, lb_id=lb_id, lb_name=lb_name, tg_ids=tg_ids)
 
     if not delete_first:
         phases.rest += stale_changes
@@ -120,7 +125,7 @@ def plan_desired(ctx: Context) -> tuple[tuple[Change, ...], dict[str, Any]]:
         late = [item for item in phases.unused_target_groups if item[1] & stale_arns]
         phases.unused_target_groups = [i for i in phases.unused_target_groups if i not in late]
         phases.rest += [c for c, _ in late]
-    plan_backend_rules(ctx, phases, options, frontend)
+    plan_backend_rules(ctx, phases, options, frontend, kept_ports=_frozen_ports(ctx, keep))
     observed = {
         "vpc_id": ctx.network.vpc_id,
         "subnets": list(ctx.subnets),
@@ -131,6 +136,19 @@ def plan_desired(ctx: Context) -> tuple[tuple[Change, ...], dict[str, Any]]:
         ),
     }
     return phases.changes(), observed
+
+
+def _frozen_ports(ctx: Context, keep: ObservedLoadBalancer | None) -> frozenset[int]:
+    """Ports the target groups of frozen Ingresses use: their node rules stay as they are."""
+    protected = alb_plan.frozen_target_groups(ctx, keep)
+    ports: set[int] = set()
+    for tg in ctx.observed.target_groups:
+        if tg.arn in protected:
+            ports |= {port for _, port in tg.targets} or {int(tg.sdk["Port"])}
+            health = str(tg.sdk.get("HealthCheckPort", "traffic-port"))
+            if health.isdigit():
+                ports.add(int(health))
+    return frozenset(ports)
 
 
 def _pick_load_balancer(
@@ -145,6 +163,7 @@ def _pick_load_balancer(
             desired_name=ctx.desired.name,
             desired_has_groups=True,
             observed=lb.sdk,
+            desired_type=ctx.desired.kind.value,
         )
         if keep is None and not reasons:
             keep = lb
@@ -174,7 +193,10 @@ def _plan_target_groups(
         remaining.remove(chosen)
         ids[spec.backend_id] = chosen.arn
         _update_tg(ctx, phases, spec, chosen)
+    protected = alb_plan.frozen_target_groups(ctx, keep)
     for tg in remaining:
+        if tg.arn in protected:
+            continue  # a frozen Ingress's rules still forward to it
         change = delete_tg(key, tg, "nothing routes to it any more")
         attached = frozenset(tg.sdk.get("LoadBalancerArns", []))
         phases.unused_target_groups.append((change, attached))
@@ -190,6 +212,7 @@ def _adoptable(
         and sdk.get("Port") == spec.port
         and sdk.get("TargetType") == spec.target_type
         and sdk.get("VpcId") == ctx.network.vpc_id
+        and sdk.get("ProtocolVersion") == spec.protocol_version
         and set(sdk.get("LoadBalancerArns", [])) <= kept_lb
     )
 
@@ -212,6 +235,7 @@ def _create_tg(ctx: Context, phases: Phases, spec: d.TargetGroupSpec) -> None:
                 "TargetType": spec.target_type,
                 "VpcId": ctx.network.vpc_id,
                 "IpAddressType": spec.ip_address_type,
+                **({"ProtocolVersion": spec.protocol_version} if spec.protocol_version else {}),
                 **spec.health,
                 "tags": ctx.marks.tags(key, m.backend_role(spec.backend_id), ctx.desired.tags),
             },

@@ -1,4 +1,4 @@
-"""The AWS provider: a Service's desired state becomes a Network Load Balancer.
+"""The AWS provider: a desired state becomes a Network or an Application Load Balancer.
 
 `plan` reads what the key owns (by marks, plus the names it would create), compares it with
 the desired state and returns ordered changes; `apply` carries them out and is safe to run
@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from providers.aws import desired as d
 from providers.aws import naming
 from providers.aws.annotations import ANNOTATIONS
+from providers.aws.application import check_zones, read_limits
+from providers.aws.certificates import check_certificates
 from providers.aws.changes import Context
 from providers.aws.client import Clients
 from providers.aws.execute import Executor
+from providers.aws.ingress_annotations import INGRESS_ANNOTATIONS
 from providers.aws.marks import Marks
 from providers.aws.network import (
     Network,
@@ -31,9 +34,10 @@ from providers.aws.network import (
 )
 from providers.aws.observe import Lookup, observe, owned_keys
 from providers.aws.planner import plan_delete, plan_desired
+from providers.aws.rules import AlbLimits
 from providers.base import CloudValidation, InvalidSpec, Plan, Status, Unavailable
 from provisioner.annotations import AnnotationSet
-from provisioner.model import Key, LoadBalancer
+from provisioner.model import Key, Kind, LoadBalancer
 
 
 @dataclass(frozen=True)
@@ -49,13 +53,25 @@ class AwsConfig:
 class AwsProvider:
     name = "aws"
     annotations: AnnotationSet = ANNOTATIONS
+    ingress_annotations: AnnotationSet = INGRESS_ANNOTATIONS
 
     def __init__(self, config: AwsConfig, *, clients: Clients) -> None:
         self.config = config
         self.clients = clients
         self.marks = Marks(cluster=config.cluster_name, lb_class=config.load_balancer_class)
         self._network: dict[frozenset[str], Network] = {}
+        self._alb_limits: AlbLimits | None = None
         self._lock = threading.Lock()
+
+    def alb_limits(self) -> AlbLimits:
+        """The account's ALB rule quotas, read once per provider instance."""
+        with self._lock:
+            cached = self._alb_limits
+        if cached is None:
+            cached = read_limits(self.clients.elbv2)
+            with self._lock:
+                self._alb_limits = cached
+        return cached
 
     def network(self, desired: LoadBalancer) -> Network:
         """Network facts for this node set; cached until the set of instances changes."""
@@ -83,13 +99,18 @@ class AwsProvider:
         d.aws_options(desired)
         d.tag_budget(self.marks, desired)
         network = self.network(desired)
+        application = desired.kind is Kind.APPLICATION
+        all_subnets = list_subnets(self.clients.ec2, network.vpc_id)
         subnets = choose_subnets(
-            list_subnets(self.clients.ec2, network.vpc_id),
+            all_subnets,
             desired=desired.subnets,
             scheme=desired.scheme,
             cluster=self.config.cluster_name,
             vpc_id=network.vpc_id,
+            tags=desired.subnet_tags,
         )
+        if application:
+            check_zones(all_subnets, subnets)
         user_groups = (
             resolve_security_groups(
                 self.clients.ec2, desired.security_groups, vpc_id=network.vpc_id
@@ -110,6 +131,14 @@ class AwsProvider:
             vpc_id=network.vpc_id,
         )
         observed = observe(self.clients, self.marks, key, lookup)
+        if application:
+            attached = [
+                cert
+                for lb in observed.load_balancers
+                for certs in lb.certificates.values()
+                for cert in certs
+            ]
+            check_certificates(self.clients.acm, desired, attached=attached)
         context = Context(
             marks=self.marks,
             desired=desired,
@@ -117,6 +146,7 @@ class AwsProvider:
             subnets=subnets,
             user_groups=user_groups,
             observed=observed,
+            limits=self.alb_limits() if application else AlbLimits(),
         )
         changes, observed_summary = plan_desired(context)
         names = {
@@ -132,7 +162,7 @@ class AwsProvider:
         return owned_keys(self.clients, self.marks)
 
     def wait_ready(self, status: Status, *, timeout: float) -> Status:
-        """Poll until the NLB leaves `provisioning`; a failed NLB is an error, not a wait."""
+        """Poll until the load balancer leaves `provisioning`; `failed` is an error, not a wait."""
         name = str(status.detail.get("name", ""))
         if not name:
             return status

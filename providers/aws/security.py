@@ -124,16 +124,24 @@ def authorize(
 
 
 def plan_backend_rules(
-    ctx: Context, phases: Phases, options: d.AwsOptions, frontend: list[Any]
+    ctx: Context,
+    phases: Phases,
+    options: d.AwsOptions,
+    frontend: list[Any],
+    *,
+    kept_ports: frozenset[int] = frozenset(),
 ) -> None:
+    """Rules on the node group; `kept_ports` stay open for target groups of frozen Ingresses."""
     key = ctx.desired.key
     observed = {r["SecurityGroupRuleId"]: r for r in ctx.observed.backend_rules}
     want: set[tuple[str, Rule]] = set()
     source = frontend[0] if frontend else None
     if options.manage_backend_rules and source is not None:
         text = source if isinstance(source, str) else "$" + SG_REF
+        rules = d.backend_rules(ctx.desired, source=text)
+        rules |= {Rule(protocol="tcp", port=port, source=text) for port in kept_ports}
         for group in ctx.network.node_security_groups():
-            want |= {(group, rule) for rule in d.backend_rules(ctx.desired, source=text)}
+            want |= {(group, rule) for rule in rules}
     shapes: dict[str, tuple[str, Rule] | None] = {}
     for rule_id, sdk in observed.items():
         shape = rule_from_sdk(sdk)

@@ -67,6 +67,7 @@ class Cloud:
     ec2: Any
     elbv2: Any
     tagging: Any
+    acm: Any
     recorder: Recorder
     mode: str
 
@@ -75,6 +76,7 @@ class Cloud:
             elbv2=self.elbv2,
             ec2=self.ec2,
             tagging=self.tagging,
+            acm=self.acm,
             region=REGION,
             retry=FAST_RETRY,
             limits={c: TokenBucket(10_000, 10_000) for c in ("describe", "targets", "modify")},
@@ -100,7 +102,8 @@ def _make(endpoint: str | None, mode: str) -> Cloud:
         extra["endpoint_url"] = endpoint
     recorder = Recorder()
     sdk = {
-        name: session.client(name, **extra) for name in ("ec2", "elbv2", "resourcegroupstaggingapi")
+        name: session.client(name, **extra)
+        for name in ("ec2", "elbv2", "resourcegroupstaggingapi", "acm")
     }
     for client in sdk.values():
         client.meta.events.register("before-call.*.*", recorder.hook)
@@ -108,6 +111,7 @@ def _make(endpoint: str | None, mode: str) -> Cloud:
         ec2=sdk["ec2"],
         elbv2=sdk["elbv2"],
         tagging=sdk["resourcegroupstaggingapi"],
+        acm=sdk["acm"],
         recorder=recorder,
         mode=mode,
     )

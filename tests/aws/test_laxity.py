@@ -69,8 +69,10 @@ def test_more_than_fifty_tags_refused(
         provider.plan(KEY, service(local_seeded, tags={"provisioner.io/x": "v"}))
 
 
-def test_application_kind_refused(local_seeded: SeededCluster, provider: AwsProvider) -> None:
-    with pytest.raises(InvalidSpec, match="accepted: network"):
+def test_network_listeners_refused_on_an_application_load_balancer(
+    local_seeded: SeededCluster, provider: AwsProvider
+) -> None:
+    with pytest.raises(InvalidSpec, match="accepted on an ALB: HTTP, HTTPS"):
         provider.plan(KEY, replace(service(local_seeded), kind=Kind.APPLICATION))
 
 

@@ -109,6 +109,9 @@ def test_reserved_prefix_and_tag_limit() -> None:
         ("ValidationError", 400, CloudValidation),
         ("InvalidParameterValue", 400, CloudValidation),
         ("InvalidConfigurationRequest", 400, CloudValidation),
+        ("ResourceNotFoundException", 400, NotFound),
+        ("PriorityInUse", 400, Conflict),
+        ("ValidationException", 400, CloudValidation),
         ("AccessDenied", 403, ProviderError),
     ],
 )

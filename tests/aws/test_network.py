@@ -202,3 +202,30 @@ def test_network_is_cached_per_node_set(local_cloud: Cloud, local_seeded: Seeded
         KEY, service(local_seeded, instances=local_seeded.instance_ids[:2], nodes=fewer.nodes)
     )
     assert provider.clients.counter.by_operation()["DescribeInstances"] == 1
+
+
+def test_subnet_tags_replace_the_role_tag() -> None:
+    subnets = [
+        Subnet("subnet-a", "z1", {"tier": "web", "kubernetes.io/role/internal-elb": "1"}),
+        Subnet("subnet-b", "z2", {"tier": "web"}),
+        Subnet("subnet-c", "z2", {"tier": "db"}),
+        Subnet("subnet-d", "z3", {"tier": "edge", CLUSTER_TAG_PREFIX + "other": "owned"}),
+    ]
+    chosen = choose_subnets(
+        subnets,
+        desired=None,
+        scheme=Scheme.INTERNAL,
+        cluster="test",
+        vpc_id="vpc-1",
+        tags={"tier": ("web", "edge")},
+    )
+    assert chosen == ("subnet-a", "subnet-b")
+    with pytest.raises(InvalidSpec, match="tier in \\(api\\)"):
+        choose_subnets(
+            subnets,
+            desired=None,
+            scheme=Scheme.INTERNAL,
+            cluster="test",
+            vpc_id="vpc-1",
+            tags={"tier": ("api",)},
+        )
