@@ -183,7 +183,9 @@ class ProviderFactory(Protocol):
         """A local fake of this cloud seeded to match `nodes`, for `provisioner demo`.
 
         The value it yields has `env` (variables pointing the SDK at the fake), `nodes` (the
-        Nodes rewritten to match the fake's instances) and `summary` (lines to show).
+        Nodes rewritten to match the fake's instances), `summary` (lines to show) and
+        `replacements` (values in the example manifests that stand for ids only the fake can
+        make, such as certificate ARNs, with what to use instead).
         """
         ...
 

@@ -134,7 +134,8 @@ class Narrator:
         if outcome.status and (outcome.status.hostnames or outcome.status.ips):
             address = " -> " + ", ".join((*outcome.status.hostnames, *outcome.status.ips))
             with self._lock:
-                self.first_address.setdefault(key, self.elapsed())
+                for member in outcome.members or (key,):
+                    self.first_address.setdefault(member, self.elapsed())
         verb = "deleted" if outcome.plan and outcome.plan.deleting else "provisioned"
         self.say(f"{key} {verb} in {seconds:.2f}s ({listed}){address}")
 
@@ -257,7 +258,8 @@ def _tour(
     if not running.controller.wait_synced(timeout=30):
         print("provisioner: error: the controller's caches did not sync", file=sys.stderr)
         return EXIT_ERRORS
-    to_apply = [dict(obj) for obj in objects if obj.get("kind") != "Node"]
+    replacements: Mapping[str, str] = getattr(cloud, "replacements", {}) or {}
+    to_apply = [_substitute(obj, replacements) for obj in objects if obj.get("kind") != "Node"]
     before = _calls(provider)
     applied_at = narrator.elapsed()
     narrator.say(f"applying {len(to_apply)} objects from {examples}")
@@ -342,6 +344,17 @@ def _tour(
             )
         )
     return EXIT_OK if (cleaned and not left and writes_again == 0) else EXIT_ERRORS
+
+
+def _substitute(obj: Mapping[str, Any], replacements: Mapping[str, str]) -> Obj:
+    """A copy whose annotation values use the fake cloud's ids for the examples' placeholders."""
+    copy = json.loads(json.dumps(obj))
+    annotations = (copy.get("metadata") or {}).get("annotations") or {}
+    for name, value in annotations.items():
+        for placeholder, actual in replacements.items():
+            value = value.replace(placeholder, actual)
+        annotations[name] = value
+    return dict(copy)
 
 
 def _entry(obj: Obj) -> dict[str, Any]:

@@ -16,9 +16,17 @@ from typing import Any
 
 import boto3
 
-from providers.aws.seed import seed_cluster
+from providers.aws.seed import import_certificates, seed_cluster
 
 REGION = "us-east-1"
+
+
+EXAMPLE_CERTIFICATE = (
+    "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+)
+"""The certificate ARN examples/ names; the demo swaps in one it imports into its ACM."""
+
+EXAMPLE_HOSTS = ("www.example.com", "*.shops.example.com")
 
 
 @dataclass
@@ -26,6 +34,8 @@ class DemoCloud:
     env: dict[str, str]
     nodes: list[dict[str, Any]]
     summary: list[str] = field(default_factory=list)
+    replacements: dict[str, str] = field(default_factory=dict)
+    """Values in the manifests that stand for ids only the fake knows (certificate ARNs)."""
 
 
 def _rewrite(node: Mapping[str, Any], *, provider_id: str, zone: str, ip: str) -> dict[str, Any]:
@@ -63,6 +73,14 @@ def demo_cloud(nodes: Sequence[Mapping[str, Any]], *, cluster_name: str) -> Iter
             aws_secret_access_key="demo",
         )
         seeded = seed_cluster(ec2, cluster_name=cluster_name, region=REGION, nodes=len(nodes))
+        acm = boto3.client(
+            "acm",
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=REGION,
+            aws_access_key_id="demo",
+            aws_secret_access_key="demo",
+        )
+        (certificate,) = import_certificates(acm, EXAMPLE_HOSTS[0])
         described = ec2.describe_instances(InstanceIds=list(seeded.instance_ids))
         ips = {
             i["InstanceId"]: i.get("PrivateIpAddress", "")
@@ -84,6 +102,7 @@ def demo_cloud(nodes: Sequence[Mapping[str, Any]], *, cluster_name: str) -> Iter
             f"  node security group {seeded.node_security_group} "
             f"(kubernetes.io/cluster/{cluster_name})",
         ]
+        summary.append(f"  certificate {certificate} ({EXAMPLE_HOSTS[0]}, self-signed, in ACM)")
         for node in rewritten:
             summary.append(
                 f"  node {node['metadata']['name']} -> {node['spec']['providerID']} "
@@ -92,7 +111,12 @@ def demo_cloud(nodes: Sequence[Mapping[str, Any]], *, cluster_name: str) -> Iter
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
-            yield DemoCloud(env=env, nodes=rewritten, summary=summary)
+            yield DemoCloud(
+                env=env,
+                nodes=rewritten,
+                summary=summary,
+                replacements={EXAMPLE_CERTIFICATE: certificate},
+            )
         finally:
             for key, value in saved.items():
                 if value is None:

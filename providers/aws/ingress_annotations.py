@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from providers.aws.application import ALB_LOAD_BALANCER_ATTRIBUTES, ALB_TARGET_GROUP_ATTRIBUTES
 from provisioner.annotations import (
     Alias,
     AnnotationSet,
@@ -44,51 +45,6 @@ from provisioner.annotations import (
 
 INGRESS = "alb.ingress.kubernetes.io/"
 DELETION_PROTECTION = "deletion_protection.enabled"
-
-ALB_LOAD_BALANCER_ATTRIBUTES = frozenset(
-    {
-        DELETION_PROTECTION,
-        "idle_timeout.timeout_seconds",
-        "client_keep_alive.seconds",
-        "routing.http2.enabled",
-        "routing.http.drop_invalid_header_fields.enabled",
-        "routing.http.desync_mitigation_mode",
-        "routing.http.preserve_host_header.enabled",
-        "routing.http.x_amzn_tls_version_and_cipher_suite.enabled",
-        "routing.http.xff_client_port.enabled",
-        "routing.http.xff_header_processing.mode",
-        "access_logs.s3.enabled",
-        "access_logs.s3.bucket",
-        "access_logs.s3.prefix",
-        "connection_logs.s3.enabled",
-        "connection_logs.s3.bucket",
-        "connection_logs.s3.prefix",
-        "waf.fail_open.enabled",
-        "zonal_shift.config.enabled",
-        "ipv6.deny_all_igw_traffic",
-    }
-)
-"""ALB attributes AWS accepts; anything else is refused before any cloud call."""
-
-ALB_TARGET_GROUP_ATTRIBUTES = frozenset(
-    {
-        "deregistration_delay.timeout_seconds",
-        "slow_start.duration_seconds",
-        "stickiness.enabled",
-        "stickiness.type",
-        "stickiness.lb_cookie.duration_seconds",
-        "stickiness.app_cookie.cookie_name",
-        "stickiness.app_cookie.duration_seconds",
-        "load_balancing.algorithm.type",
-        "load_balancing.algorithm.anomaly_mitigation",
-        "load_balancing.cross_zone.enabled",
-        "target_group_health.dns_failover.minimum_healthy_targets.count",
-        "target_group_health.dns_failover.minimum_healthy_targets.percentage",
-        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count",
-        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
-    }
-)
-"""ALB target group attributes AWS accepts (moto accepts any key; AWS does not)."""
 
 PATH_PATTERN_LENGTH = 128
 _PATH_CHARS = re.compile(r"^[A-Za-z0-9_\-.$/~\"'@:+&*?]*$")
@@ -243,6 +199,12 @@ INGRESS_ANNOTATIONS = AnnotationSet(
         _a("customer-owned-ipv4-pool"): "remove it to get addresses chosen by AWS",
         _a("security-group-prefix-lists"): "list the CIDRs in provisioner.io/source-ranges",
         _a("mutual-authentication"): "remove it; mutual TLS is not offered",
+        "provisioner.io/backend-timeout": "on AWS set idle_timeout.timeout_seconds in "
+        "provisioner.io/aws-load-balancer-attributes",
+        "provisioner.io/connection-draining-timeout": "on AWS set "
+        "deregistration_delay.timeout_seconds in provisioner.io/backend-attributes",
+        "provisioner.io/session-affinity": "on AWS set stickiness.* in "
+        "provisioner.io/backend-attributes",
     },
     unsupported_prefixes={
         _a("actions."): "route with spec.rules (and defaultBackend) instead of custom actions",

@@ -15,7 +15,8 @@ from tests.core.test_reconcile import RecordingProvider
 from tests.translate.alb import SELECTION, view
 from tests.translate.builders import ingress, node_port_service, path, rule
 
-EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "ingress.yaml"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "ingress.yaml"
+NODES = Path(__file__).parents[2] / "examples" / "nodes.yaml"
 GROUP = "alb.ingress.kubernetes.io/group.name"
 
 
@@ -79,7 +80,7 @@ def test_cli_plan_covers_every_ingress_key_of_the_example() -> None:
     factory = AwsProviderFactory()
     provider = RecordingProvider()
     args = argparse.Namespace(
-        files=[EXAMPLE],
+        files=[EXAMPLE, NODES],
         provider="aws",
         cluster_name="demo",
         load_balancer_class="provisioner.io/nlb",
@@ -89,7 +90,7 @@ def test_cli_plan_covers_every_ingress_key_of_the_example() -> None:
         output="json",
     )
     code, outcomes, manifests, _ = run_one_shot(
-        args, dry_run=True, manifests=load([EXAMPLE]), made=(factory, provider)
+        args, dry_run=True, manifests=load([EXAMPLE, NODES]), made=(factory, provider)
     )
     assert code == 0, [(o.key, o.error, o.member_errors) for o in outcomes]
     planned = {key: desired for key, desired in provider.planned if desired is not None}

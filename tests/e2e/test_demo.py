@@ -33,7 +33,13 @@ def test_demo_provisions_examples_looks_again_and_cleans_up() -> None:
     for key in ("Service/default/web", "Service/default/dns", "Service/default/api"):
         assert f"{key} provisioned" in out, out
         assert f"{key} deleted" in out, out
-    assert out.count(".elb.amazonaws.com (") >= 3  # each status line says how long it took
+    for key in ("Ingress/default/storefront", "IngressGroup/shared"):
+        assert f"{key} provisioned" in out, out
+        assert f"{key} deleted" in out, out
+    # Every status line says how long it took; the group's two members share one ALB.
+    assert out.count(".elb.amazonaws.com (") == 6, out
+    site = out.split("Ingress/default/site: ")[1].split(" ")[0]
+    assert site == out.split("Ingress/shop/cart: ")[1].split(" ")[0]
     second_look = out.split("cloud calls for the second look:")[1].splitlines()[0]
     assert "0 changing anything" in second_look
     assert "load balancers left in the cloud for this cluster: 0" in out
@@ -51,6 +57,8 @@ def test_demo_json_reports_each_object_and_the_calls() -> None:
     body = json.loads(done.stdout)
     names = sorted(o["name"] for o in body["objects"] if o["kind"] == "Service")
     assert names == ["api", "dns", "web"]
+    ingresses = sorted(o["name"] for o in body["objects"] if o["kind"] == "Ingress")
+    assert ingresses == ["cart", "site", "storefront"]
     for entry in body["objects"]:
         assert entry["status"]["loadBalancer"]["ingress"][0]["hostname"]
     writes = {
@@ -59,7 +67,7 @@ def test_demo_json_reports_each_object_and_the_calls() -> None:
         if not op.startswith(("Describe", "Get", "List"))
     }
     assert writes == {}
-    assert body["calls"]["provisioning"]["CreateLoadBalancer"] == 3
+    assert body["calls"]["provisioning"]["CreateLoadBalancer"] == 5  # 3 NLBs, 2 ALBs
     assert body["left"] == []
 
 
