@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,7 @@ from tenacity import (
 
 from providers.aws.errors import outcome, translate
 from providers.base import ProviderError
+from providers.calls import CallCounter
 
 SDK_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 """botocore retries off: `AwsClient` retries, counts and limits every attempt itself."""
@@ -50,46 +50,6 @@ def api_class(operation: str) -> str:
     if operation in ("RegisterTargets", "DeregisterTargets"):
         return "targets"
     return "modify"
-
-
-class CallCounter:
-    """Counts every attempt by (service, operation, outcome); thread-safe.
-
-    A plain class so that a metrics exporter can read `snapshot()` without this module
-    knowing about Prometheus; tests use it to assert how many calls a step costs.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: Counter[tuple[str, str, str]] = Counter()
-
-    def record(self, service: str, operation: str, result: str) -> None:
-        with self._lock:
-            self._counts[(service, operation, result)] += 1
-
-    def snapshot(self) -> dict[tuple[str, str, str], int]:
-        with self._lock:
-            return dict(self._counts)
-
-    def total(self) -> int:
-        with self._lock:
-            return sum(self._counts.values())
-
-    def mutating(self) -> int:
-        with self._lock:
-            return sum(n for (_, op, _), n in self._counts.items() if is_mutating(op))
-
-    def by_operation(self) -> dict[str, int]:
-        """Attempts per operation name, whatever the outcome (handy in reports and tests)."""
-        out: Counter[str] = Counter()
-        with self._lock:
-            for (_, op, _), n in self._counts.items():
-                out[op] += n
-        return dict(out)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._counts.clear()
 
 
 class TokenBucket:
@@ -224,7 +184,7 @@ class Clients:
     ec2: AwsClient
     tagging: AwsClient
     region: str
-    counter: CallCounter = field(default_factory=CallCounter)
+    counter: CallCounter = field(default_factory=lambda: CallCounter(is_mutating))
     acm: AwsClient | None = None
     """Checks HTTPS certificates of ALB listeners; None where no ALB is ever planned."""
 
@@ -241,7 +201,7 @@ def wrap_clients(
     limits: Mapping[str, TokenBucket] | None = None,
 ) -> Clients:
     """Wrap ready boto3 clients; tests pass moto-backed ones here (injection, no patching)."""
-    shared = counter or CallCounter()
+    shared = counter or CallCounter(is_mutating)
     policy = retry or RetryPolicy()
     buckets = dict(limits) if limits is not None else default_limits()
 

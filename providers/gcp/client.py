@@ -14,9 +14,7 @@ Compute API documents them, turned into SDK messages here, and responses come ba
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +26,7 @@ from google.cloud import compute_v1
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from providers.base import ProviderError, Unavailable
+from providers.calls import CallCounter
 from providers.gcp.errors import operation_error, outcome, translate
 
 SERVICE = "compute"
@@ -50,6 +49,13 @@ CLIENTS: Mapping[str, Callable[..., Any]] = {
     "regionOperations": compute_v1.RegionOperationsClient,
     "zoneOperations": compute_v1.ZoneOperationsClient,
     "globalOperations": compute_v1.GlobalOperationsClient,
+    "globalAddresses": compute_v1.GlobalAddressesClient,
+    "globalForwardingRules": compute_v1.GlobalForwardingRulesClient,
+    "healthChecks": compute_v1.HealthChecksClient,
+    "urlMaps": compute_v1.UrlMapsClient,
+    "targetHttpProxies": compute_v1.TargetHttpProxiesClient,
+    "targetHttpsProxies": compute_v1.TargetHttpsProxiesClient,
+    "sslCertificates": compute_v1.SslCertificatesClient,
 }
 
 BODIES: Mapping[str, Any] = {
@@ -70,6 +76,19 @@ BODIES: Mapping[str, Any] = {
         compute_v1.InstanceGroupsListInstancesRequest
     ),
     "region_set_labels_request_resource": compute_v1.RegionSetLabelsRequest,
+    "global_set_labels_request_resource": compute_v1.GlobalSetLabelsRequest,
+    "url_map_resource": compute_v1.UrlMap,
+    "target_http_proxy_resource": compute_v1.TargetHttpProxy,
+    "target_https_proxy_resource": compute_v1.TargetHttpsProxy,
+    "url_map_reference_resource": compute_v1.UrlMapReference,
+    "target_reference_resource": compute_v1.TargetReference,
+    "target_https_proxies_set_ssl_certificates_request_resource": (
+        compute_v1.TargetHttpsProxiesSetSslCertificatesRequest
+    ),
+    "ssl_certificate_resource": compute_v1.SslCertificate,
+    "instance_groups_set_named_ports_request_resource": (
+        compute_v1.InstanceGroupsSetNamedPortsRequest
+    ),
 }
 """Request fields that carry a body, and the message each one is parsed into."""
 
@@ -88,41 +107,6 @@ def to_dict(message: Any) -> dict[str, Any]:
         message, preserving_proto_field_name=False, use_integers_for_enums=False
     )
     return result
-
-
-class CallCounter:
-    """Counts every attempt by (service, operation, outcome); thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: Counter[tuple[str, str, str]] = Counter()
-
-    def record(self, service: str, operation: str, result: str) -> None:
-        with self._lock:
-            self._counts[(service, operation, result)] += 1
-
-    def snapshot(self) -> dict[tuple[str, str, str], int]:
-        with self._lock:
-            return dict(self._counts)
-
-    def total(self) -> int:
-        with self._lock:
-            return sum(self._counts.values())
-
-    def mutating(self) -> int:
-        with self._lock:
-            return sum(n for (_, op, _), n in self._counts.items() if is_mutating(op))
-
-    def by_operation(self) -> dict[str, int]:
-        out: Counter[str] = Counter()
-        with self._lock:
-            for (_, op, _), n in self._counts.items():
-                out[op] += n
-        return dict(out)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._counts.clear()
 
 
 @dataclass(frozen=True)
@@ -145,7 +129,7 @@ class Compute:
     project: str
     region: str
     sdk: Mapping[str, Any]
-    counter: CallCounter = field(default_factory=CallCounter)
+    counter: CallCounter = field(default_factory=lambda: CallCounter(is_mutating))
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def call(self, resource: str, method: str, request: Mapping[str, Any]) -> Any:

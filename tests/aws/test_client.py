@@ -7,8 +7,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from providers.aws.client import CallCounter, RetryPolicy, TokenBucket, api_class, build_clients
+from providers.aws.client import (
+    RetryPolicy,
+    TokenBucket,
+    api_class,
+    build_clients,
+    is_mutating,
+)
 from providers.base import CloudValidation, NotFound, Throttled
+from providers.calls import CallCounter
 from tests.aws.conftest import Cloud, client_error
 
 
@@ -82,7 +89,7 @@ def test_not_found_is_translated(local_cloud: Cloud) -> None:
 
 
 def test_counter_mutating() -> None:
-    counter = CallCounter()
+    counter = CallCounter(is_mutating)
     counter.record("elbv2", "DescribeTags", "ok")
     counter.record("elbv2", "RegisterTargets", "ok")
     counter.record("ec2", "GetResources", "ok")
