@@ -20,14 +20,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import boto3
-
-from providers.aws.seed import seed_cluster
-from provisioner.devcluster import start
-from provisioner.devcluster.nodes import NodeSpec
-from provisioner.kube.api import SERVICES, Api, Resource, load_configuration
-from tests.e2e.controller import CLUSTER, Stack, deployment, hostname, service, wait_for
-from tests.e2e.moto_server import READ_PREFIXES, MotoServer
+from provisioner.kube.api import SERVICES, Resource
+from tests.e2e.controller import Stack, deployment, hostname, running_stack, service, wait_for
+from tests.e2e.moto_server import READ_PREFIXES
 
 DEPLOYMENTS = Resource("Deployment", "deployments", "apps")
 
@@ -37,46 +32,8 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=50)
     parser.add_argument("--samples", type=int, default=5)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-controller-"))
-    moto = MotoServer(tmp)
-    try:
-        clients = {
-            name: boto3.client(
-                name,
-                endpoint_url=moto.url,
-                region_name="us-east-1",
-                aws_access_key_id="bench",
-                aws_secret_access_key="bench",
-            )
-            for name in ("ec2", "elbv2")
-        }
-        seeded = seed_cluster(clients["ec2"], cluster_name=CLUSTER, region="us-east-1", nodes=3)
-        specs = [
-            NodeSpec(
-                name=f"node-{i + 1}",
-                zone=pid.split("/")[3],
-                provider_id=pid,
-                pod_cidr=f"10.0.{200 + i}.0/24",
-            )
-            for i, pid in enumerate(seeded.provider_ids)
-        ]
-        with start(specs) as cluster:
-            api = Api(load_configuration(str(cluster.kubeconfig)))
-            stack = Stack(
-                moto=moto,
-                api=api,
-                kubeconfig=cluster.kubeconfig,
-                cluster=cluster,
-                elbv2=clients["elbv2"],
-                ec2=clients["ec2"],
-                tmp=tmp,
-            )
-            try:
-                run(stack, args.services, args.samples)
-            finally:
-                stack.stop_all()
-    finally:
-        moto.stop()
+    with running_stack(Path(tempfile.mkdtemp(prefix="bench-controller-"))) as stack:
+        run(stack, args.services, args.samples)
 
 
 def run(stack: Stack, services: int, samples: int) -> None:

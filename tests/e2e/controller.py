@@ -16,11 +16,17 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from provisioner.kube.api import EVENTS, SERVICES, Api, ApiError
+import boto3
+
+from providers.aws.seed import seed_cluster
+from provisioner.devcluster import start
+from provisioner.devcluster.nodes import NodeSpec
+from provisioner.kube.api import EVENTS, SERVICES, Api, ApiError, load_configuration
 from tests.e2e.moto_server import MotoServer, free_port
 
 T = TypeVar("T")
@@ -261,3 +267,50 @@ class Stack:
             health = self.elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])
             out |= {d["Target"]["Id"] for d in health["TargetHealthDescriptions"]}
         return out
+
+
+@contextmanager
+def running_stack(tmp: Path) -> Iterator[Stack]:
+    """A moto server seeded with a cluster network and three instances, and a dev cluster
+    whose Nodes match them (pod CIDRs inside the VPC, as the VPC CNI gives them, so that ip
+    targets are valid)."""
+    moto = MotoServer(tmp)
+    try:
+        clients = {
+            name: boto3.client(
+                name,
+                endpoint_url=moto.url,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            for name in ("ec2", "elbv2")
+        }
+        seeded = seed_cluster(clients["ec2"], cluster_name=CLUSTER, region="us-east-1", nodes=3)
+        specs = [
+            NodeSpec(
+                name=f"node-{i + 1}",
+                zone=pid.split("/")[3],
+                provider_id=pid,
+                pod_cidr=f"10.0.{200 + i}.0/24",
+            )
+            for i, pid in enumerate(seeded.provider_ids)
+        ]
+        with start(specs) as cluster:
+            api = Api(load_configuration(str(cluster.kubeconfig)))
+            world = Stack(
+                moto=moto,
+                api=api,
+                kubeconfig=cluster.kubeconfig,
+                cluster=cluster,
+                elbv2=clients["elbv2"],
+                ec2=clients["ec2"],
+                tmp=tmp,
+            )
+            try:
+                yield world
+            finally:
+                world.stop_all()
+                api.close()
+    finally:
+        moto.stop()

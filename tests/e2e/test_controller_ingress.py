@@ -7,12 +7,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from providers.aws.seed import seed_cluster
-from provisioner.devcluster import start
-from provisioner.devcluster.nodes import NodeSpec
 from provisioner.kube.api import (
     INGRESS_CLASSES,
     INGRESSES,
@@ -20,10 +16,9 @@ from provisioner.kube.api import (
     Api,
     ApiError,
     Resource,
-    load_configuration,
 )
-from tests.e2e.controller import CLUSTER, Stack, deployment, events_for, wait_for
-from tests.e2e.moto_server import READ_PREFIXES, MotoServer
+from tests.e2e.controller import Stack, deployment, events_for, running_stack, wait_for
+from tests.e2e.moto_server import READ_PREFIXES
 
 pytestmark = pytest.mark.e2e
 
@@ -33,47 +28,8 @@ NAMESPACES = Resource("Namespace", "namespaces", namespaced=False)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("ingress")
-    moto = MotoServer(tmp)
-    try:
-        clients = {
-            name: boto3.client(
-                name,
-                endpoint_url=moto.url,
-                region_name="us-east-1",
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            )
-            for name in ("ec2", "elbv2")
-        }
-        seeded = seed_cluster(clients["ec2"], cluster_name=CLUSTER, region="us-east-1", nodes=3)
-        specs = [
-            NodeSpec(
-                name=f"node-{i + 1}",
-                zone=pid.split("/")[3],
-                provider_id=pid,
-                pod_cidr=f"10.0.{200 + i}.0/24",
-            )
-            for i, pid in enumerate(seeded.provider_ids)
-        ]
-        with start(specs) as cluster:
-            api = Api(load_configuration(str(cluster.kubeconfig)))
-            world = Stack(
-                moto=moto,
-                api=api,
-                kubeconfig=cluster.kubeconfig,
-                cluster=cluster,
-                elbv2=clients["elbv2"],
-                ec2=clients["ec2"],
-                tmp=tmp,
-            )
-            try:
-                yield world
-            finally:
-                world.stop_all()
-                api.close()
-    finally:
-        moto.stop()
+    with running_stack(tmp_path_factory.mktemp("ingress")) as world:
+        yield world
 
 
 def backend_service(name: str, namespace: str, **annotations: str) -> dict[str, Any]:
