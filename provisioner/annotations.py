@@ -491,6 +491,27 @@ INGRESS_ONLY: tuple[Setting, ...] = (
         "HTTP1",
         "Protocol version from the load balancer to the targets.",
     ),
+    _setting(
+        "backend-timeout",
+        integer(1, 86400),
+        "seconds from 1 to 86400",
+        "30",
+        "How long the load balancer waits for a backend's response.",
+    ),
+    _setting(
+        "connection-draining-timeout",
+        integer(0, 3600),
+        "seconds from 0 to 3600",
+        "0",
+        "How long a target being removed keeps its open requests.",
+    ),
+    _setting(
+        "session-affinity",
+        choice("none", "client-ip", "cookie"),
+        "none, client-ip, cookie",
+        "none",
+        "Send a client's requests to the same target (by address, or a generated cookie).",
+    ),
 )
 
 _INGRESS_VARIANTS: dict[str, dict[str, Any]] = {

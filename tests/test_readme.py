@@ -32,3 +32,13 @@ def test_every_ingress_annotation_and_alias_is_in_the_ingress_guide() -> None:
     keys += [a.key.replace(INGRESS, "") for a in INGRESS_ANNOTATIONS.aliases]
     missing = [key for key in keys if f"`{key}`" not in guide]
     assert missing == []
+
+
+def test_every_gcp_ingress_annotation_is_in_the_gcp_guide() -> None:
+    from providers.gcp.ingress_annotations import INGRESS_ANNOTATIONS as GCP_INGRESS
+
+    guide = (Path(__file__).parents[1] / "docs" / "gcp.md").read_text()
+    keys = [s.key for s in GCP_INGRESS.settings] + [a.key for a in GCP_INGRESS.aliases]
+    keys += list(GCP_INGRESS.unsupported)
+    missing = [key for key in keys if f"`{key}`" not in guide]
+    assert missing == []

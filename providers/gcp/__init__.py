@@ -1,4 +1,5 @@
-"""The GCP provider: Services become passthrough load balancers through Compute Engine."""
+"""The GCP provider: Services become passthrough load balancers and Ingresses global external
+Application Load Balancers, through Compute Engine."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from providers.base import Provider, ProviderError, Settings
-from providers.gcp.annotations import ANNOTATIONS, INGRESS_ANNOTATIONS
+from providers.gcp.annotations import ANNOTATIONS
+from providers.gcp.ingress_annotations import INGRESS_ANNOTATIONS
 from provisioner.annotations import AnnotationSet
 
 ENDPOINT_ENV = "PROVISIONER_GCP_ENDPOINT"

@@ -72,6 +72,3 @@ ANNOTATIONS = AnnotationSet(
         ),
     ),
 )
-
-INGRESS_ANNOTATIONS = AnnotationSet()
-"""Ingresses are not served on GCP yet; GKE's Ingress annotations join here when they are."""

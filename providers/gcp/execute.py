@@ -42,6 +42,32 @@ COLLECTIONS = {
 }
 """Change type -> (REST collection, name parameter, body parameter)."""
 
+GLOBAL_COLLECTIONS = {
+    "globalAddresses": ("globalAddresses", "address", "address_resource"),
+    "globalForwardingRules": (
+        "globalForwardingRules",
+        "forwarding_rule",
+        "forwarding_rule_resource",
+    ),
+    "healthChecks": ("healthChecks", "health_check", "health_check_resource"),
+    "backendServices": ("backendServices", "backend_service", "backend_service_resource"),
+    "urlMaps": ("urlMaps", "url_map", "url_map_resource"),
+    "targetHttpProxies": ("targetHttpProxies", "target_http_proxy", "target_http_proxy_resource"),
+    "targetHttpsProxies": (
+        "targetHttpsProxies",
+        "target_https_proxy",
+        "target_https_proxy_resource",
+    ),
+    "firewalls": ("firewalls", "firewall", "firewall_resource"),
+}
+"""The collections of an Application Load Balancer: its changes name theirs in `collection`."""
+
+
+def collection_of(change: Change, p: Mapping[str, Any]) -> tuple[str, str, str]:
+    if "collection" in p:
+        return GLOBAL_COLLECTIONS[str(p["collection"])]
+    return COLLECTIONS[change.type]
+
 
 class Executor:
     """Runs one plan's changes in order, resolving the new address's IP on the way."""
@@ -83,21 +109,21 @@ class Executor:
         return out
 
 
-def _get(ex: Executor, kind: str, p: Mapping[str, Any], name: str) -> dict[str, Any] | None:
-    collection, parameter, _ = COLLECTIONS[kind]
+def _get(ex: Executor, change: Change, p: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    collection, parameter, _ = collection_of(change, p)
     return ex.compute.get(collection, **ex.scope(p), **{parameter: name})
 
 
 def _insert(ex: Executor, change: Change, p: dict[str, Any]) -> dict[str, Any] | None:
     """Insert; on "already exists" adopt ours (returns it) or refuse someone else's."""
-    collection, _, body_name = COLLECTIONS[change.type]
+    collection, _, body_name = collection_of(change, p)
     body = p["body"]
     try:
         ex.compute.mutate(collection, "insert", **ex.scope(p), **{body_name: body})
     except Conflict as err:
         if not set(reasons_of(err)) & ALREADY_EXISTS_REASONS:
             raise
-        found = _get(ex, change.type, p, body["name"])
+        found = _get(ex, change, p, body["name"])
         if found is None:
             raise
         if not ex.marks.owns(found, change.owner):
@@ -114,14 +140,14 @@ def create(ex: Executor, change: Change, p: dict[str, Any]) -> None:
 
 
 def create_address(ex: Executor, change: Change, p: dict[str, Any]) -> None:
-    found = _insert(ex, change, p) or _get(ex, "address", p, p["body"]["name"])
+    found = _insert(ex, change, p) or _get(ex, change, p, p["body"]["name"])
     if found is None or not found.get("address"):
         raise ProviderError(f"address {p['body']['name']} has no IP after it was reserved")
     ex.resolved[change.ref or ADDRESS_REF] = str(found["address"])
 
 
 def remove(ex: Executor, change: Change, p: dict[str, Any]) -> None:
-    collection, parameter, _ = COLLECTIONS[change.type]
+    collection, parameter, _ = collection_of(change, p)
     try:
         ex.compute.mutate(collection, "delete", **ex.scope(p), **{parameter: p["name"]})
     except NotFound:
@@ -129,42 +155,73 @@ def remove(ex: Executor, change: Change, p: dict[str, Any]) -> None:
 
 
 def patch(ex: Executor, change: Change, p: dict[str, Any]) -> None:
-    collection, parameter, body_name = COLLECTIONS[change.type]
+    collection, parameter, body_name = collection_of(change, p)
     ex.compute.mutate(
         collection, "patch", **ex.scope(p), **{parameter: p["name"], body_name: p["body"]}
     )
 
 
-def update_health_check(ex: Executor, change: Change, p: dict[str, Any]) -> None:
-    """A full replacement (`update`), so that a change of type drops the old probe fields."""
+def update_whole(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    """A full replacement (`update`): a health check whose type changed drops the old probe
+    fields, and a URL map is always written whole (with the fingerprint read while planning)."""
+    collection, parameter, body_name = collection_of(change, p)
     ex.compute.mutate(
-        "regionHealthChecks",
-        "update",
-        **ex.scope(p),
-        health_check=p["name"],
-        health_check_resource=p["body"],
+        collection, "update", **ex.scope(p), **{parameter: p["name"], body_name: p["body"]}
     )
 
 
 def set_labels(ex: Executor, change: Change, p: dict[str, Any]) -> None:
-    collection, _, _ = COLLECTIONS[change.type]
+    collection, _, _ = collection_of(change, p)
+    field = (
+        "global_set_labels_request_resource"
+        if "collection" in p
+        else ("region_set_labels_request_resource")
+    )
     ex.compute.mutate(
         collection,
         "setLabels",
         **ex.scope(p),
         resource=p["name"],
-        region_set_labels_request_resource={
-            "labels": p["labels"],
-            "labelFingerprint": p["labelFingerprint"],
-        },
+        **{field: {"labels": p["labels"], "labelFingerprint": p["labelFingerprint"]}},
     )
 
 
 def update_labelled(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    if "target" in p:
+        ex.compute.mutate(
+            "globalForwardingRules",
+            "setTarget",
+            **ex.scope(p),
+            forwarding_rule=p["name"],
+            target_reference_resource={"target": p["target"]},
+        )
     if "labels" in p:
         set_labels(ex, change, p)
     if "body" in p:
         patch(ex, change, p)
+
+
+def update_proxy(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    """A proxy changes only through its set* methods: the URL map, the certificates."""
+    collection, parameter, _ = collection_of(change, p)
+    if "url_map" in p:
+        ex.compute.mutate(
+            collection,
+            "setUrlMap",
+            **ex.scope(p),
+            **{parameter: p["name"]},
+            url_map_reference_resource={"urlMap": p["url_map"]},
+        )
+    if "certificates" in p:
+        ex.compute.mutate(
+            collection,
+            "setSslCertificates",
+            **ex.scope(p),
+            **{parameter: p["name"]},
+            target_https_proxies_set_ssl_certificates_request_resource={
+                "sslCertificates": p["certificates"]
+            },
+        )
 
 
 def _members(ex: Executor, p: Mapping[str, Any], method: str, paths: list[str]) -> None:
@@ -208,6 +265,17 @@ def create_group(ex: Executor, change: Change, p: dict[str, Any]) -> None:
 
 
 def update_group(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    if "named_ports" in p:
+        ex.compute.mutate(
+            "instanceGroups",
+            "setNamedPorts",
+            **ex.scope(p),
+            instance_group=p["name"],
+            instance_groups_set_named_ports_request_resource={
+                "namedPorts": p["named_ports"],
+                "fingerprint": p["fingerprint"],
+            },
+        )
     if p.get("add"):
         _members(ex, p, "addInstances", list(p["add"]))
     if p.get("remove"):
@@ -219,7 +287,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("address", "update"): update_labelled,
     ("address", "delete"): remove,
     ("health-check", "create"): create,
-    ("health-check", "update"): update_health_check,
+    ("health-check", "update"): update_whole,
     ("health-check", "delete"): remove,
     ("instance-group", "create"): create_group,
     ("instance-group", "update"): update_group,
@@ -233,4 +301,10 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("forwarding-rule", "create"): create,
     ("forwarding-rule", "update"): update_labelled,
     ("forwarding-rule", "delete"): remove,
+    ("url-map", "create"): create,
+    ("url-map", "update"): update_whole,
+    ("url-map", "delete"): remove,
+    ("target-proxy", "create"): create,
+    ("target-proxy", "update"): update_proxy,
+    ("target-proxy", "delete"): remove,
 }

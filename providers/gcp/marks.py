@@ -10,7 +10,10 @@ resource never exists unmarked. It is compact JSON holding the same facts as the
 
 Roles: `address`, `health-check`, `backend-service:<tcp|udp>`, `forwarding-rule:<tcp|udp>`,
 `firewall:traffic`, `firewall:health-check`, and `instance-group` (owned by the shared key
-`Shared/gcp/instance-group:<zone>`, one per zone per cluster).
+`Shared/gcp/instance-group:<zone>`, one per zone per cluster). An Ingress key's Application
+Load Balancer (global resources): `address`, `firewall:application`,
+`health-check:<backend id>`, `backend-service:<backend id>`, `url-map:<ports>`,
+`target-proxy:<port>` and `forwarding-rule:<port>`.
 
 Resources that have labels (forwarding rules, addresses) carry the same facts as labels too,
 so that they can be filtered and seen in the console. Label values allow only 63 characters

@@ -80,6 +80,11 @@ def firewall_name(key: str, *, cluster: str, role: str, network: str) -> str:
     return _name("fw", key, cluster, role, network)
 
 
+def application_name(kind: str, key: str, *, cluster: str, parts: tuple[str, ...]) -> str:
+    """An Application Load Balancer's resource: `parts` are its role's fixed fields."""
+    return _name(kind, key, cluster, *parts)
+
+
 def instance_group_name(cluster: str, *, lb_class: str) -> str:
     """One group per zone per cluster; the same name in every zone (zones scope names)."""
     return f"{PREFIX}-ig-{_sanitise(cluster, 30)}-{_hash(cluster, lb_class)}"

@@ -76,6 +76,17 @@ class Lookup:
     member_zones: tuple[str, ...] = ()
 
 
+GLOBAL_COLLECTIONS = {
+    "globalForwardingRules": "forwarding rule",
+    "targetHttpProxies": "target HTTP proxy",
+    "targetHttpsProxies": "target HTTPS proxy",
+    "urlMaps": "URL map",
+    "backendServices": "backend service",
+    "healthChecks": "health check",
+    "globalAddresses": "address",
+}
+"""What an Application Load Balancer uses beyond firewalls and instance groups."""
+
 KINDS = {
     "forwardingRules": "forwarding rule",
     "addresses": "address",
@@ -104,20 +115,28 @@ def observe(compute: Compute, marks: m.Marks, key: str, lookup: Lookup) -> Obser
         firewalls=[r for r in listed["firewalls"] if marks.owns(r, key)],
         all_backend_services=listed["regionBackendServices"],
     )
+    observed.instance_groups, observed.members = observe_groups(compute, marks, lookup)
+    return observed
+
+
+def observe_groups(
+    compute: Compute, marks: m.Marks, lookup: Lookup
+) -> tuple[list[Resource], dict[str, frozenset[str]]]:
+    """Our shared instance groups (one aggregated call) and the members of those in
+    `lookup.member_zones`; a group name we would create held by another owner is a conflict."""
     groups = compute.aggregated("instanceGroups", "instanceGroups", project=compute.project)
     names = set(lookup.names.get("instanceGroups", ()))
     for group in groups:
         zone = zone_of_link(str(group.get("zone", "")))
         if group.get("name") in names and not marks.owns(group, m.group_key(zone)):
             raise _conflict("instance group", group, m.group_key(zone))
-    observed.instance_groups = [
-        g for g in groups if marks.owns(g, m.group_key(zone_of_link(str(g.get("zone", "")))))
-    ]
-    for group in observed.instance_groups:
+    ours = [g for g in groups if marks.owns(g, m.group_key(zone_of_link(str(g.get("zone", "")))))]
+    found: dict[str, frozenset[str]] = {}
+    for group in ours:
         zone = zone_of_link(str(group.get("zone", "")))
         if zone in lookup.member_zones:
-            observed.members[path_of(str(group["selfLink"]))] = members(compute, zone, group)
-    return observed
+            found[path_of(str(group["selfLink"]))] = members(compute, zone, group)
+    return ours, found
 
 
 def members(compute: Compute, zone: str, group: Mapping[str, Any]) -> frozenset[str]:
@@ -161,6 +180,8 @@ def owned_keys(compute: Compute, marks: m.Marks) -> set[str]:
         items += compute.listing(collection, **region)
     items += compute.listing("firewalls", project=compute.project)
     items += compute.aggregated("instanceGroups", "instanceGroups", project=compute.project)
+    for collection in GLOBAL_COLLECTIONS:
+        items += compute.listing(collection, project=compute.project)
     keys = {m.owner(item) for item in items if marks.ours(item)}
     keys.discard("")
     return keys

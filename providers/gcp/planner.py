@@ -18,7 +18,8 @@ from providers.base import Action, Change
 from providers.gcp import marks as m
 from providers.gcp import naming
 from providers.gcp.changes import ADDRESS_REF, Phases, change, delete, ref
-from providers.gcp.desired import EXTERNAL, INTERNAL, GcpService, group_path
+from providers.gcp.desired import EXTERNAL, INTERNAL, GcpService
+from providers.gcp.groups import plan_groups
 from providers.gcp.match import (
     RuleWanted,
     address_replacement,
@@ -28,7 +29,6 @@ from providers.gcp.match import (
     firewall_replacement,
     health_check_diff,
     label_diff,
-    membership_diff,
     plan_rules,
 )
 from providers.gcp.network import path_of, regional_path, zone_of_link
@@ -228,65 +228,17 @@ def _port(body: Mapping[str, Any]) -> Any:
     return None
 
 
-def _observed_group(observed: Observed, zone: str) -> Resource | None:
-    found = sorted(
-        (g for g in observed.instance_groups if zone_of_link(str(g.get("zone", ""))) == zone),
-        key=lambda g: str(g.get("name")),
-    )
-    return found[0] if found else None
-
-
 def _plan_groups(ctx: Context, phases: Phases) -> dict[str, str]:
-    """The zone's shared group: created if missing, its members made the cluster's nodes.
-
-    Every Service's plan does this, under the group's own key, so whichever Service comes
-    first creates the group and the others find it; a node change is one membership call.
-    """
-    paths: dict[str, str] = {}
-    for group in ctx.service.groups:
-        scope = {"zone": group.zone}
-        current = _observed_group(ctx.observed, group.zone)
-        if current is None:
-            paths[group.zone] = group_path(ctx.project, group)
-            phases.instance_groups.append(
-                change(
-                    Action.CREATE,
-                    "instance-group",
-                    f"{group.zone}/{group.name}",
-                    group.key,
-                    reason=f"nodes in {group.zone} need a load-balanced instance group",
-                    diff={"add": sorted(i.rsplit("/", 1)[-1] for i in group.instances)},
-                    params={
-                        **scope,
-                        "name": group.name,
-                        "body": {
-                            "name": group.name,
-                            "network": ctx.service.network,
-                            "description": ctx.marks.description(group.key, m.INSTANCE_GROUP),
-                        },
-                        "add": sorted(group.instances),
-                    },
-                )
-            )
-            continue
-        path = path_of(str(current["selfLink"]))
-        paths[group.zone] = path
-        add, remove = membership_diff(group.instances, ctx.observed.members.get(path, frozenset()))
-        if add or remove:
-            phases.instance_groups.append(
-                change(
-                    Action.UPDATE,
-                    "instance-group",
-                    f"{group.zone}/{current['name']}",
-                    group.key,
-                    reason="nodes differ",
-                    diff={
-                        "add": [i.rsplit("/", 1)[-1] for i in add],
-                        "remove": [i.rsplit("/", 1)[-1] for i in remove],
-                    },
-                    params={**scope, "name": str(current["name"]), "add": add, "remove": remove},
-                )
-            )
+    """The zone's shared group: created if missing, its members made the cluster's nodes."""
+    paths, changes = plan_groups(
+        ctx.service.groups,
+        observed=ctx.observed.instance_groups,
+        members=ctx.observed.members,
+        marks=ctx.marks,
+        project=ctx.project,
+        network=ctx.service.network,
+    )
+    phases.instance_groups += changes
     return paths
 
 
@@ -537,10 +489,10 @@ def unused_groups(ctx: Context, *, kept_groups: set[str]) -> list[Change]:
         for service in ctx.observed.backend_services
         for backend in service.get("backends") or []
     }
-    return _deletable_groups(ctx.observed, dropped - kept_groups, users=ctx.users, mine=mine)
+    return deletable_groups(ctx.observed, dropped - kept_groups, users=ctx.users, mine=mine)
 
 
-def _deletable_groups(
+def deletable_groups(
     observed: Observed, candidates: set[str], *, users: Mapping[str, set[str]], mine: set[str]
 ) -> list[Change]:
     """Candidates whose users, once this key's backend services let go, are none."""
@@ -596,5 +548,5 @@ def plan_delete(
             for b in s.get("backends") or []
         }
     mine = {path_of(str(s.get("selfLink", ""))) for s in observed.backend_services}
-    changes += _deletable_groups(observed, candidates, users=users, mine=mine)
+    changes += deletable_groups(observed, candidates, users=users, mine=mine)
     return tuple(changes)

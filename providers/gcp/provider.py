@@ -1,4 +1,5 @@
-"""The GCP provider: a Service's desired state becomes a passthrough load balancer.
+"""The GCP provider: a Service's desired state becomes a passthrough load balancer, an
+Ingress key's a global external Application Load Balancer (`application`, `alb_plan`).
 
 `plan` reads what the key owns (listing each collection once and keeping what carries the
 key's marks), compares it with the desired state and returns ordered changes; `apply` carries
@@ -15,16 +16,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from providers.base import InvalidSpec, Plan, Status
+from providers.gcp import application as a
 from providers.gcp import desired as d
 from providers.gcp import marks as m
-from providers.gcp.annotations import ANNOTATIONS, INGRESS_ANNOTATIONS
+from providers.gcp.alb_context import AppContext
+from providers.gcp.alb_observe import AppObserved, observe_application
+from providers.gcp.alb_observe import group_users as app_group_users
+from providers.gcp.alb_plan import plan_application, plan_application_delete, zones_dropped
+from providers.gcp.annotations import ANNOTATIONS
 from providers.gcp.client import Compute
 from providers.gcp.execute import Executor
+from providers.gcp.ingress_annotations import INGRESS_ANNOTATIONS, STATIC_IP
 from providers.gcp.network import Network, NodeVm, discover, path_of
 from providers.gcp.observe import Lookup, Observed, group_users, observe, owned_keys
 from providers.gcp.planner import Context, plan_delete, plan_desired
 from provisioner.annotations import AnnotationSet
-from provisioner.model import Key, LoadBalancer
+from provisioner.model import Key, Kind, LoadBalancer, split_key
+
+APPLICATION_KEYS = ("Ingress", "IngressGroup")
 
 
 @dataclass(frozen=True)
@@ -64,11 +73,15 @@ class GcpProvider:
 
     def plan(self, key: Key, desired: LoadBalancer | None) -> Plan:
         if desired is None:
+            if split_key(key)[0] in APPLICATION_KEYS:
+                return self._plan_application_delete(key)
             return self._plan_delete(key)
         if desired.key != key:
             raise InvalidSpec(
                 f"key: desired state is for {desired.key}, not {key}", field="key", value=key
             )
+        if desired.kind is Kind.APPLICATION:
+            return self._plan_application(desired)
         d.check_spec(desired)
         project, region = self.compute.project, self.compute.region
         vms = d.node_vms(desired, project=project, region=region)
@@ -91,6 +104,80 @@ class GcpProvider:
             }
         }
         return Plan(key=key, changes=changes, observed={**summary, **names})
+
+    def _plan_application(self, desired: LoadBalancer) -> Plan:
+        """An Ingress key: a global external Application Load Balancer."""
+        a.check_application(desired)
+        project = self.compute.project
+        vms = a.node_vms(desired, project=project, region=self.compute.region)
+        network = self.network(vms).network
+        app = a.build_application(
+            desired, project=project, network=network, vms=vms, marks=self.marks
+        )
+        observed = observe_application(self.compute, self.marks, desired.key, _app_lookup(app))
+        context = AppContext(
+            marks=self.marks,
+            project=project,
+            app=app,
+            observed=observed,
+            users=app_group_users(self.compute, observed, dropping=zones_dropped(app, observed)),
+            static_address=self._static_address(app),
+            certificates=self._certificates(app, observed),
+        )
+        changes, summary = plan_application(context)
+        names = {"target_groups": dict(summary["backend_services"])}
+        return Plan(key=desired.key, changes=changes, observed={**summary, **names})
+
+    def _static_address(self, app: a.GcpApplication) -> dict[str, object] | None:
+        if app.static_ip is None:
+            return None
+        found = self.compute.get(
+            "globalAddresses", project=self.compute.project, address=app.static_ip
+        )
+        if found is None or not found.get("address"):
+            raise InvalidSpec(
+                f"{app.key}: annotation {STATIC_IP}: no reserved global address named "
+                f"{app.static_ip!r} in project {self.compute.project}; accepted: the name of a "
+                "reserved global (not regional) address",
+                field=STATIC_IP,
+                value=app.static_ip,
+            )
+        return found
+
+    def _certificates(self, app: a.GcpApplication, observed: AppObserved) -> dict[str, str]:
+        """Certificate name -> path; listed (one call) only when a proxy must change, to
+        refuse a name that does not exist before any write."""
+        project = self.compute.project
+        wanted = {c for p in app.proxies for c in p.certificates}
+        paths = {c: a.certificate_path(project, c) for c in wanted}
+        carried = {
+            path_of(str(link))
+            for proxy in observed.of("targetHttpsProxies")
+            for link in proxy.get("sslCertificates") or []
+        }
+        if set(paths.values()) <= carried:
+            return paths
+        existing = {
+            str(c["name"]) for c in self.compute.listing("sslCertificates", project=project)
+        }
+        for name in sorted(wanted):
+            if name.rsplit("/", 1)[-1] not in existing:
+                raise InvalidSpec(
+                    f"{app.key}: annotation provisioner.io/tls-certificates (or "
+                    f"ingress.gcp.kubernetes.io/pre-shared-cert): no SSL certificate named "
+                    f"{name!r} in project {project}; accepted: names of existing global SSL "
+                    "certificates",
+                    field="provisioner.io/tls-certificates",
+                    value=name,
+                )
+        return paths
+
+    def _plan_application_delete(self, key: Key) -> Plan:
+        observed = observe_application(self.compute, self.marks, key, Lookup())
+        dropping = bool(observed.of("backendServices"))
+        users = app_group_users(self.compute, observed, dropping=dropping)
+        changes = plan_application_delete(self.marks, key, observed, users=users)
+        return Plan(key=key, changes=changes, deleting=True)
 
     def _plan_delete(self, key: Key) -> Plan:
         observed = observe(self.compute, self.marks, key, Lookup())
@@ -129,6 +216,24 @@ def _lookup(service: d.GcpService) -> Lookup:
             "instanceGroups": tuple(g.name for g in service.groups),
         },
         member_zones=tuple(g.zone for g in service.groups),
+    )
+
+
+def _app_lookup(app: a.GcpApplication) -> Lookup:
+    """Names an Application Load Balancer would create, to be refused if someone else
+    holds them."""
+    return Lookup(
+        names={
+            "globalAddresses": (app.address_name,),
+            "healthChecks": tuple(b.health_check_name for b in app.backends),
+            "backendServices": tuple(b.name for b in app.backends),
+            "urlMaps": tuple(u.name for u in app.url_maps),
+            "targetHttpProxies": tuple(p.name for p in app.proxies),
+            "targetHttpsProxies": tuple(p.name for p in app.proxies),
+            "firewalls": (app.firewall_name,),
+            "instanceGroups": tuple(g.name for g in app.groups),
+        },
+        member_zones=tuple(g.zone for g in app.groups),
     )
 
 

@@ -334,6 +334,12 @@ def prepare_url_map(ctx: Context, body: Resource, old: Resource | None) -> None:
                 seen.add(path)
             if not any(rule.get(f) for f in ("service", "urlRedirect", "routeAction")):
                 raise required(f"{rule_field}.service")
+        if matcher.get("pathRules") and matcher.get("routeRules"):
+            raise invalid_value(
+                f"{field}.routeRules",
+                len(matcher["routeRules"]),
+                "A path matcher takes pathRules or routeRules, not both.",
+            )
         priorities: set[int] = set()
         for rule_index, rule in enumerate(matcher.get("routeRules", [])):
             priority = checks.integer(

@@ -435,3 +435,31 @@ def test_url_map_fingerprint_and_checks(clients: Clients, cluster: SeededCluster
         client.insert(
             project=PROJECT, url_map_resource=compute_v1.UrlMap(name="m3", default_service=regional)
         )
+
+
+def test_url_map_route_rules_exclude_path_rules(clients: Clients, cluster: SeededCluster) -> None:
+    service, _ = l7(clients)
+    client = clients.UrlMapsClient
+    current = client.get(project=PROJECT, url_map="map")
+    current.host_rules = [compute_v1.HostRule(hosts=["a.example.com"], path_matcher="pm")]
+    route = compute_v1.HttpRouteRule(
+        priority=1,
+        match_rules=[compute_v1.HttpRouteRuleMatch(prefix_match="/a/")],
+        service=service,
+        description="ns/name/r0/p0",
+    )
+    current.path_matchers = [
+        compute_v1.PathMatcher(
+            name="pm",
+            default_service=service,
+            route_rules=[route],
+            path_rules=[compute_v1.PathRule(paths=["/b"], service=service)],
+        )
+    ]
+    with pytest.raises(exceptions.BadRequest, match="pathRules or routeRules"):
+        client.update(project=PROJECT, url_map="map", url_map_resource=current)
+    current.path_matchers[0].path_rules = []
+    wait(client.update(project=PROJECT, url_map="map", url_map_resource=current))
+    stored = client.get(project=PROJECT, url_map="map").path_matchers[0].route_rules[0]
+    assert stored.description == "ns/name/r0/p0"
+    assert stored.match_rules[0].prefix_match == "/a/"
