@@ -123,6 +123,12 @@ class Backend:
     attributes: Mapping[str, str] = field(default_factory=frozen_map)
     protocol_version: str | None = None
     """HTTP1 | HTTP2 | GRPC for application load balancers; None for network ones."""
+    timeout_seconds: int | None = None
+    """How long the load balancer waits for an answer; None: the cloud's default."""
+    draining_seconds: int | None = None
+    """How long a target being removed keeps its open requests; None: the cloud's default."""
+    affinity: str | None = None
+    """none | client-ip | cookie; None: the cloud's default (no affinity)."""
 
     def __hash__(self) -> int:
         return hash((self.id, self.protocol, self.port, self.target_type, self.targets))

@@ -282,20 +282,16 @@ def _served(desired: LoadBalancer) -> list[Listener]:
     return served
 
 
-def _backend_spec(
-    backend: Any, *, key: str, cluster: str, project: str, options: Mapping[str, Any]
-) -> BackendSpec:
+def _backend_spec(backend: Any, *, key: str, cluster: str, project: str) -> BackendSpec:
     hc_name = naming.application_name("hc", key, cluster=cluster, parts=(backend.id,))
     bs_name = naming.application_name("bs", key, cluster=cluster, parts=(backend.id, SCHEME))
     body: dict[str, Any] = {
         "loadBalancingScheme": SCHEME,
         "protocol": PROTOCOLS[(backend.protocol.value, backend.protocol_version or "HTTP1")],
         "portName": named_port(backend.port),
-        "timeoutSec": int(options.get("backend_timeout", 30)),
-        "connectionDraining": {
-            "drainingTimeoutSec": int(options.get("connection_draining_timeout", 0))
-        },
-        "sessionAffinity": AFFINITY[str(options.get("session_affinity", "none"))],
+        "timeoutSec": backend.timeout_seconds if backend.timeout_seconds is not None else 30,
+        "connectionDraining": {"drainingTimeoutSec": backend.draining_seconds or 0},
+        "sessionAffinity": AFFINITY[backend.affinity or "none"],
         "enableCDN": False,
     }
     return BackendSpec(
@@ -320,8 +316,7 @@ def build_application(
     key, cluster = desired.key, marks.cluster
     options = desired.options.get("gcp", {})
     backends = tuple(
-        _backend_spec(b, key=key, cluster=cluster, project=project, options=options)
-        for b in desired.backends
+        _backend_spec(b, key=key, cluster=cluster, project=project) for b in desired.backends
     )
     served = _served(desired)
     by_routing: dict[tuple[Any, ...], list[Listener]] = {}

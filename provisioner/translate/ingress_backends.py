@@ -34,6 +34,9 @@ BACKEND_FIELDS = frozenset(
         "healthcheck_success_codes",
         "backend_attributes",
         "target_node_labels",
+        "backend_timeout",
+        "connection_draining_timeout",
+        "session_affinity",
     }
 )
 """Fields that may come from the Service; every other Ingress setting is the load balancer's."""
@@ -173,6 +176,9 @@ def build_backend(
         target_type=target_type,
         health_check=_health_check(merged, protocol, version),
         targets=targets,
+        timeout_seconds=merged.get("backend_timeout"),
+        draining_seconds=merged.get("connection_draining_timeout"),
+        affinity=merged.get("session_affinity"),
         attributes=frozen_map(merged.get("backend_attributes")),
         protocol_version=version,
     )

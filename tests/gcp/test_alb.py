@@ -11,6 +11,7 @@ import pytest
 
 from providers.base import InvalidSpec, Plan
 from providers.gcp import marks as m
+from providers.gcp.application import named_port
 from providers.gcp.client import is_mutating
 from providers.gcp.provider import GcpProvider
 from provisioner.model import LoadBalancer
@@ -156,24 +157,30 @@ def test_adding_one_path_is_one_url_map_update(cloud: Cloud, provider: GcpProvid
 
 
 def test_backend_settings_change_in_place(cloud: Cloud, provider: GcpProvider) -> None:
+    """Settings on an Ingress apply to its own backends; on a Service, to that Service's."""
     converge(provider, ing.SHARED, group())
     cloud.fake.clear_calls()
     site = ing.site()
     site["metadata"]["annotations"].update(
         {
             "provisioner.io/backend-timeout": "120",
-            "provisioner.io/session-affinity": "client-ip",
             "provisioner.io/connection-draining-timeout": "60",
         }
     )
-    objects = [*ing.example()[:-2], site, ing.cart()]
+    cart_service = ing.service("cart", "shop", 30280)
+    cart_service["metadata"]["annotations"] = {"provisioner.io/session-affinity": "client-ip"}
+    objects = [*ing.example()[:-4], cart_service, ing.storefront(), site, ing.cart()]
     plan = converge(provider, ing.SHARED, group(objects))
     assert ops(plan) == [("update", "backend-service")] * 3
     assert writes(cloud) == ["backendServices.patch"] * 3
-    for service in glist(cloud, "backendServices"):
-        assert service["timeoutSec"] == 120
-        assert service["sessionAffinity"] == "CLIENT_IP"
-        assert service["connectionDraining"]["drainingTimeoutSec"] == 60
+    services = {s["portName"]: s for s in glist(cloud, "backendServices")}
+    store = services[named_port(30180)]
+    assert store["timeoutSec"] == 120
+    assert store["connectionDraining"]["drainingTimeoutSec"] == 60
+    assert store["sessionAffinity"] == "NONE"
+    cart = services[named_port(30280)]
+    assert cart["timeoutSec"] == 30
+    assert cart["sessionAffinity"] == "CLIENT_IP"
     assert provider.plan(ing.SHARED, group(objects)).empty
 
 
