@@ -14,7 +14,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from providers.aws.annotations import ANNOTATIONS as AWS_ANNOTATIONS
 from providers.aws.client import SDK_CONFIG, RetryPolicy, TokenBucket, wrap_clients
+from providers.aws.ingress_annotations import INGRESS_ANNOTATIONS as AWS_INGRESS_ANNOTATIONS
 from providers.aws.provider import AwsConfig, AwsProvider
 from providers.aws.seed import seed_cluster as seed_aws
 from providers.base import Provider
@@ -25,6 +27,7 @@ from providers.gcp.provider import GcpConfig, GcpProvider
 from providers.gcp.seed import SeedNode
 from providers.gcp.seed import seed_cluster as seed_gcp
 from provisioner.model import LoadBalancer, Scheme
+from provisioner.reconcile import Selection, desired_for
 from tests.aws import builders as aws_builders
 from tests.gcp import builders as gcp_builders
 from tests.gcp import ingress as gcp_ingress
@@ -34,6 +37,22 @@ OTHER = "other-cluster"
 LB_CLASS = "provisioner.io/nlb"
 Ports = Sequence[tuple[int, int]]
 EXTERNAL = Scheme.INTERNET_FACING
+
+
+class AwsStub:
+    """Translation needs only the provider's name and vocabularies."""
+
+    name = "aws"
+    annotations = AWS_ANNOTATIONS
+    ingress_annotations = AWS_INGRESS_ANNOTATIONS
+
+
+AWS_SELECTION = Selection(
+    load_balancer_class=LB_CLASS,
+    classless_service=lambda _: False,
+    ingress_controller="provisioner.io/alb",
+    ingress_annotations=AWS_INGRESS_ANNOTATIONS,
+)
 
 
 @dataclass
@@ -48,7 +67,7 @@ class Harness:
     application: Callable[[str, Sequence[str]], LoadBalancer] | None = None
     """The desired application load balancer of an Ingress key routing the given Prefix
     paths to one Service, translated from manifests; None: the provider does not serve
-    Ingresses in this suite yet (AWS joins when its ALB harness is added here)."""
+    Ingresses yet (its application scenarios are skipped, saying so)."""
 
     def provider(self, cluster: str = CLUSTER) -> Provider:
         return self.make(cluster)
@@ -90,8 +109,40 @@ def _aws() -> Iterator[Harness]:
         def desired(key: str, ports: Ports, cluster: str) -> LoadBalancer:
             return aws_builders.service(seeded[cluster], key=key, ports=ports)
 
-        # Application scenarios: pass `application=` here once the ALB builders exist.
-        yield Harness("aws", make, desired, lambda op: op.startswith(("Describe", "Get", "List")))
+        def application(key: str, paths: Sequence[str]) -> LoadBalancer:
+            # The same manifests as GCP's, translated with the AWS vocabulary, on the
+            # seeded instances of this cluster.
+            _, namespace, name = key.split("/")
+            routed = [gcp_ingress.path(p, "Prefix", "store") for p in paths]
+            nodes = [
+                {
+                    "apiVersion": "v1",
+                    "kind": "Node",
+                    "metadata": {
+                        "name": f"node-{i}",
+                        "labels": {"topology.kubernetes.io/zone": pid.split("/")[3]},
+                    },
+                    "spec": {"providerID": pid},
+                }
+                for i, pid in enumerate(seeded[CLUSTER].provider_ids)
+            ]
+            objects = [
+                gcp_ingress.ingress_class(),
+                *nodes,
+                gcp_ingress.service("store", namespace, 30180),
+                gcp_ingress.ingress(name, namespace, rules=[("www.example.com", routed)]),
+            ]
+            found = desired_for(key, gcp_ingress.view(objects), AwsStub(), AWS_SELECTION)
+            assert found.error is None and found.desired is not None, found.error
+            return found.desired
+
+        yield Harness(
+            "aws",
+            make,
+            desired,
+            lambda op: op.startswith(("Describe", "Get", "List")),
+            application=application,
+        )
 
 
 def _gcp() -> Iterator[Harness]:
