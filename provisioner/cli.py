@@ -39,6 +39,11 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--provider", default="aws", help="cloud provider (default: aws)")
     parser.add_argument("--cluster-name", required=True, help="name of this cluster")
     parser.add_argument(
+        "--region",
+        help="cloud region of the load balancers (default: the provider's standard "
+        "configuration: AWS_REGION / AWS_DEFAULT_REGION, CLOUDSDK_COMPUTE_REGION)",
+    )
+    parser.add_argument(
         "--load-balancer-class",
         default=DEFAULT_LOAD_BALANCER_CLASS,
         help=f"Services with this spec.loadBalancerClass are ours "

@@ -24,7 +24,6 @@ class AwsProviderFactory:
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("aws")
-        group.add_argument("--region", help="AWS region (default: the standard AWS chain)")
         group.add_argument(
             "--vpc-id", help="VPC of the cluster (default: the VPC of the node instances)"
         )
