@@ -20,7 +20,7 @@ REGION_ENV = "CLOUDSDK_COMPUTE_REGION"
 
 
 def _add_once(group: Any, flag: str, **kwargs: Any) -> None:
-    """Add a flag unless another provider already did (`--region` is shared with aws)."""
+    """Add a flag unless another provider already did (two clouds may share a flag name)."""
     try:
         group.add_argument(flag, **kwargs)
     except argparse.ArgumentError:
@@ -42,7 +42,6 @@ class GcpProviderFactory:
             "--project",
             help=f"GCP project (default: ${PROJECT_ENV}, else the Google credentials')",
         )
-        _add_once(group, "--region", help=f"region of the load balancers (default: ${REGION_ENV})")
         _add_once(group, "--network", help="VPC network of the nodes (default: the first node's)")
         _add_once(
             group,
