@@ -136,8 +136,14 @@ class Backend:
 
 @dataclass(frozen=True)
 class Tls:
+    """`certificates` are what the user named; `hosts` are the group's `spec.tls` hosts, in
+    seniority order, for providers that can obtain a certificate for them when none is
+    named (GCP's managed certificates); a provider that cannot refuses a listener without
+    certificates."""
+
     certificates: tuple[str, ...]
     policy: str
+    hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,10 @@ def check_application_spec(desired: LoadBalancer) -> None:
             listener.tls is None or not listener.tls.certificates
         ):
             raise InvalidSpec(
-                f"tls-certificates: HTTPS {where} needs at least one certificate",
+                f"{desired.key}: provisioner.io/tls-certificates: HTTPS port {listener.port} "
+                "needs a certificate and none is set; accepted: certificates in "
+                "provisioner.io/tls-certificates (or the class parameters); certificates are "
+                "not discovered from spec.tls hosts on aws",
                 field="tls-certificates",
                 value=str(listener.port),
             )

@@ -2,7 +2,8 @@
 
 `AppPhases` holds changes by resource type and returns them in dependency order: creates
 and updates first (firewall, health checks, instance groups, backend services, URL maps,
-proxies, address, forwarding rules), then deletes in reverse.
+SSL policy and certificate, proxies, address, forwarding rules), then deletes in reverse, so
+a replaced certificate goes only after the proxy let go of it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class AppPhases:
         "instance-group",
         "backend-service",
         "url-map",
+        "ssl-policy",
+        "ssl-certificate",
         "target-proxy",
         "address",
         "forwarding-rule",
@@ -51,6 +54,8 @@ class AppPhases:
     STALE_ORDER = (
         "forwarding-rule",
         "target-proxy",
+        "ssl-certificate",
+        "ssl-policy",
         "url-map",
         "backend-service",
         "health-check",

@@ -2,8 +2,8 @@
 address and the forwarding rules.
 
 A URL map is written whole (`update` with the fingerprint) when what we set differs; proxies
-change through setUrlMap and setSslCertificates, forwarding rules through setTarget and
-setLabels; a rule whose address or port changes is replaced.
+change through setUrlMap, setSslCertificates and setSslPolicy, forwarding rules through
+setTarget and setLabels; a rule whose address or port changes is replaced.
 """
 
 from __future__ import annotations
@@ -107,8 +107,15 @@ def _extra(body: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
 
 
 def plan_proxies(
-    ctx: AppContext, phases: AppPhases, map_paths: Mapping[str, str]
+    ctx: AppContext,
+    phases: AppPhases,
+    map_paths: Mapping[str, str],
+    *,
+    policy: str | None = None,
+    managed: str | None = None,
 ) -> dict[int, str]:
+    """`policy` and `managed` are the paths of the key's SSL policy and managed certificate,
+    which every HTTPS proxy carries (the certificate only where none is named)."""
     key = ctx.app.key
     paths: dict[int, str] = {}
     keep: dict[str, set[str]] = {"targetHttpProxies": set(), "targetHttpsProxies": set()}
@@ -117,11 +124,17 @@ def plan_proxies(
         current = first(found, spec.role)
         url_map = map_paths[spec.url_map_role]
         certificates = [ctx.certificates[c] for c in spec.certificates]
+        if spec.managed_certificate and managed is not None:
+            certificates = [managed]
+        https = spec.collection == "targetHttpsProxies"
+        shown = [c.rsplit("/", 1)[-1] for c in certificates]
         if current is None:
             name = spec.name
             body: dict[str, Any] = {"name": name, "urlMap": url_map, **desc(ctx, spec.role)}
-            if spec.collection == "targetHttpsProxies":
+            if https:
                 body["sslCertificates"] = certificates
+                if policy is not None:
+                    body["sslPolicy"] = policy
             phases.add(
                 change(
                     Action.CREATE,
@@ -129,7 +142,7 @@ def plan_proxies(
                     name,
                     key,
                     reason="does not exist",
-                    diff={"port": spec.port, "certificates": list(spec.certificates)},
+                    diff={"port": spec.port, "certificates": shown},
                     params={**global_scope(spec.collection), "body": body},
                 )
             )
@@ -141,12 +154,13 @@ def plan_proxies(
                 params["url_map"] = url_map
                 diff["urlMap"] = [path_of(str(current.get("urlMap", ""))), url_map]
             have = [path_of(str(c)) for c in current.get("sslCertificates") or []]
-            if spec.collection == "targetHttpsProxies" and have != certificates:
+            if https and have != certificates:
                 params["certificates"] = certificates
-                diff["sslCertificates"] = [
-                    [c.rsplit("/", 1)[-1] for c in have],
-                    list(spec.certificates),
-                ]
+                diff["sslCertificates"] = [[c.rsplit("/", 1)[-1] for c in have], shown]
+            had = path_of(str(current.get("sslPolicy") or "")) or None
+            if https and policy is not None and had != policy:
+                params["ssl_policy"] = policy
+                diff["sslPolicy"] = [had and had.rsplit("/", 1)[-1], policy.rsplit("/", 1)[-1]]
             if diff:
                 phases.add(
                     change(

@@ -2,7 +2,8 @@
 Application Load Balancer, by marks, whatever the names.
 
 Each collection is listed once per reconcile (forwarding rules, addresses, both proxy
-kinds, URL maps, backend services, health checks, firewalls), plus the shared instance
+kinds, URL maps, backend services, health checks, SSL certificates and policies,
+firewalls), plus the shared instance
 groups in one aggregated call and the members of the zones the plan checks. Any other
 resource holding a name we would create is an `OwnershipConflict` before anything is
 written. The global backend services listed here are every one of the project, so they also
@@ -28,6 +29,8 @@ class AppObserved:
     members: dict[str, frozenset[str]] = field(default_factory=dict)
     all_backend_services: list[Resource] = field(default_factory=list)
     """Every global backend service of the project, ours or not."""
+    all_certificates: list[Resource] = field(default_factory=list)
+    """Every SSL certificate of the project: the ones users name must exist."""
 
     def of(self, collection: str) -> list[Resource]:
         return self.owned.get(collection, [])
@@ -49,6 +52,8 @@ def observe_application(compute: Compute, marks: m.Marks, key: str, lookup: Look
         observed.owned[collection] = [r for r in items if marks.owns(r, key)]
         if collection == "backendServices":
             observed.all_backend_services = items
+        if collection == "sslCertificates":
+            observed.all_certificates = items
     observed.instance_groups, observed.members = observe_groups(compute, marks, lookup)
     return observed
 

@@ -1,9 +1,10 @@
 """From a desired Application Load Balancer and what the key owns to ordered changes.
 
 Creation follows the dependencies: the firewall rule, health checks, the shared instance
-groups (members and named ports), backend services, URL maps, target proxies, the address,
-forwarding rules. Then what is no longer wanted goes in reverse: forwarding rules, proxies,
-URL maps, backend services, health checks, the address, the firewall rule, and instance
+groups (members and named ports), backend services, URL maps, the SSL policy and managed
+certificate, target proxies, the address, forwarding rules. Then what is no longer wanted
+goes in reverse: forwarding rules, proxies, certificates and policies they let go of, URL
+maps, backend services, health checks, the address, the firewall rule, and instance
 groups that no backend service uses any more. Everything in place is updated in place and
 only when it differs: URL maps and backend services with the fingerprint read here (a stale
 one is a `Conflict`: plan again), proxies through setUrlMap and setSslCertificates, rules
@@ -31,6 +32,7 @@ from providers.gcp.alb_backend import (
 from providers.gcp.alb_context import AppContext, AppPhases, global_scope
 from providers.gcp.alb_frontend import plan_address, plan_proxies, plan_rules, plan_url_maps
 from providers.gcp.alb_observe import AppObserved
+from providers.gcp.alb_tls import plan_managed_certificate, plan_ssl_policy
 from providers.gcp.changes import delete
 from providers.gcp.groups import plan_groups
 from providers.gcp.network import path_of, zone_of_link
@@ -59,7 +61,9 @@ def plan_application(ctx: AppContext) -> tuple[tuple[Change, ...], dict[str, Any
         phases.add(item)
     services = plan_backend_services(ctx, phases, hc_paths, group_paths, kept_services)
     map_paths = plan_url_maps(ctx, phases, services)
-    proxy_paths = plan_proxies(ctx, phases, map_paths)
+    policy = plan_ssl_policy(ctx, phases)
+    managed = plan_managed_certificate(ctx, phases)
+    proxy_paths = plan_proxies(ctx, phases, map_paths, policy=policy, managed=managed)
     ip, address_name = plan_address(ctx, phases)
     plan_rules(ctx, phases, proxy_paths, ip=ip, address_name=address_name)
     mine = {path_of(str(b.get("selfLink", ""))) for b in ctx.observed.of("backendServices")}
@@ -95,6 +99,8 @@ def plan_application_delete(
         ("globalForwardingRules", "forwarding-rule"),
         ("targetHttpsProxies", "target-proxy"),
         ("targetHttpProxies", "target-proxy"),
+        ("sslCertificates", "ssl-certificate"),
+        ("sslPolicies", "ssl-policy"),
         ("urlMaps", "url-map"),
         ("backendServices", "backend-service"),
         ("healthChecks", "health-check"),

@@ -7,7 +7,8 @@ An application `LoadBalancer` becomes, without I/O:
 - one URL map per distinct routing of the listeners (HTTP and HTTPS with the same routes
   share one; an HTTP listener that redirects to HTTPS has its own);
 - per listener a target HTTP or HTTPS proxy (the HTTPS one with the listed SSL
-  certificates) and a global forwarding rule on its port, all rules on one reserved global
+  certificates, or a Google-managed one for the `spec.tls` hosts, and an SSL policy of its
+  own: see `tls`) and a global forwarding rule on its port, all rules on one reserved global
   address (ours, or the user's `global-static-ip-name`);
 - one firewall rule letting Google's front ends and health checkers (130.211.0.0/22,
   35.191.0.0/16) reach the node ports.
@@ -28,6 +29,12 @@ from providers.gcp import naming
 from providers.gcp.desired import HTTP_SUCCESS_CODES, GroupSpec, groups, health_check_body
 from providers.gcp.ingress_annotations import ALLOW_HTTP_FIELD, STATIC_IP_FIELD
 from providers.gcp.network import NodeVm, global_path, node_vm
+from providers.gcp.tls import (
+    ManagedCertificateSpec,
+    SslPolicySpec,
+    managed_domains,
+    ssl_policy,
+)
 from provisioner.model import (
     Action,
     Forward,
@@ -45,13 +52,14 @@ FRONTEND_RANGES = ("130.211.0.0/22", "35.191.0.0/16")
 """Where Google's front ends and health checkers reach the backends from."""
 HTTP_PORTS = (80, 8080)
 HTTPS_PORTS = (443,)
-DEFAULT_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 AFFINITY = {"none": "NONE", "client-ip": "CLIENT_IP", "cookie": "GENERATED_COOKIE"}
 PROTOCOLS = {("HTTP", "HTTP1"): "HTTP", ("HTTPS", "HTTP1"): "HTTPS", ("HTTPS", "HTTP2"): "HTTP2"}
 """(backend protocol, version) -> backend service protocol (HTTP/2 to backends needs TLS)."""
 
 ADDRESS = "address"
 FIREWALL = "firewall:application"
+SSL_POLICY = "ssl-policy"
+MANAGED_CERTIFICATE = "ssl-certificate"
 
 
 def url_map_role(ports: tuple[int, ...]) -> str:
@@ -108,6 +116,8 @@ class ProxySpec:
     url_map_role: str
     certificates: tuple[str, ...]
     rule_role: str
+    managed_certificate: bool = False
+    """An HTTPS proxy without named certificates carries the key's managed certificate."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,9 @@ class GcpApplication:
     groups: tuple[GroupSpec, ...]
     network: str
     frozen: frozenset[str]
+    ssl_policy: SslPolicySpec | None = None
+    """The HTTPS proxies' policy; None without an HTTPS listener."""
+    managed_certificate: ManagedCertificateSpec | None = None
 
 
 def _refuse(desired: LoadBalancer, annotation: str, value: str, why: str) -> InvalidSpec:
@@ -207,13 +220,7 @@ def _check_listeners(desired: LoadBalancer) -> None:
                 f"{listener.protocol.value}:{listener.port}",
                 "accepted: HTTP on 80 or 8080, HTTPS on 443",
             )
-        if listener.tls is not None and listener.tls.policy != DEFAULT_TLS_POLICY:
-            raise _refuse(
-                desired,
-                "provisioner.io/tls-policy",
-                listener.tls.policy,
-                "SSL policies are not offered yet; GCP's default SSL policy applies",
-            )
+    ssl_policy(desired, list(desired.listeners))
 
 
 def _check_backends(desired: LoadBalancer) -> None:
@@ -324,6 +331,7 @@ def build_application(
         by_routing.setdefault((listener.routes, listener.default), []).append(listener)
     url_maps: list[UrlMapSpec] = []
     proxies: list[ProxySpec] = []
+    managed: ManagedCertificateSpec | None = None
     for listeners in by_routing.values():
         ports = tuple(sorted(listener.port for listener in listeners))
         role = url_map_role(ports)
@@ -338,6 +346,13 @@ def build_application(
         )
         for listener in listeners:
             https = listener.protocol is Protocol.HTTPS
+            named = listener.tls.certificates if https and listener.tls else ()
+            if https and not named:
+                domains = managed_domains(desired, listener)
+                managed = ManagedCertificateSpec(
+                    name=naming.application_name("sc", key, cluster=cluster, parts=domains),
+                    domains=domains,
+                )
             proxies.append(
                 ProxySpec(
                     port=listener.port,
@@ -347,8 +362,9 @@ def build_application(
                     ),
                     collection="targetHttpsProxies" if https else "targetHttpProxies",
                     url_map_role=role,
-                    certificates=listener.tls.certificates if https and listener.tls else (),
+                    certificates=named,
                     rule_role=rule_role(listener.port),
+                    managed_certificate=https and not named,
                 )
             )
     opened = sorted(
@@ -361,6 +377,7 @@ def build_application(
         "sourceRanges": sorted(FRONTEND_RANGES),
         "allowed": [{"IPProtocol": "tcp", "ports": [str(p) for p in opened if p]}],
     }
+    policy = ssl_policy(desired, served)
     return GcpApplication(
         key=key,
         backends=backends,
@@ -374,6 +391,14 @@ def build_application(
         groups=groups(vms, project=project, cluster=cluster, lb_class=marks.lb_class),
         network=network,
         frozen=desired.frozen,
+        ssl_policy=SslPolicySpec(
+            name=naming.application_name("sp", key, cluster=cluster, parts=()),
+            profile=policy[0],
+            min_tls_version=policy[1],
+        )
+        if policy is not None
+        else None,
+        managed_certificate=managed,
     )
 
 

@@ -56,6 +56,7 @@ CLIENTS: Mapping[str, Callable[..., Any]] = {
     "targetHttpProxies": compute_v1.TargetHttpProxiesClient,
     "targetHttpsProxies": compute_v1.TargetHttpsProxiesClient,
     "sslCertificates": compute_v1.SslCertificatesClient,
+    "sslPolicies": compute_v1.SslPoliciesClient,
 }
 
 BODIES: Mapping[str, Any] = {
@@ -86,6 +87,8 @@ BODIES: Mapping[str, Any] = {
         compute_v1.TargetHttpsProxiesSetSslCertificatesRequest
     ),
     "ssl_certificate_resource": compute_v1.SslCertificate,
+    "ssl_policy_resource": compute_v1.SslPolicy,
+    "ssl_policy_reference_resource": compute_v1.SslPolicyReference,
     "instance_groups_set_named_ports_request_resource": (
         compute_v1.InstanceGroupsSetNamedPortsRequest
     ),

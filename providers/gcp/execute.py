@@ -59,6 +59,8 @@ GLOBAL_COLLECTIONS = {
         "target_https_proxy_resource",
     ),
     "firewalls": ("firewalls", "firewall", "firewall_resource"),
+    "sslCertificates": ("sslCertificates", "ssl_certificate", "ssl_certificate_resource"),
+    "sslPolicies": ("sslPolicies", "ssl_policy", "ssl_policy_resource"),
 }
 """The collections of an Application Load Balancer: its changes name theirs in `collection`."""
 
@@ -202,7 +204,8 @@ def update_labelled(ex: Executor, change: Change, p: dict[str, Any]) -> None:
 
 
 def update_proxy(ex: Executor, change: Change, p: dict[str, Any]) -> None:
-    """A proxy changes only through its set* methods: the URL map, the certificates."""
+    """A proxy changes only through its set* methods: the URL map, the certificates (all in
+    one call, so a replaced certificate is swapped at once), the SSL policy."""
     collection, parameter, _ = collection_of(change, p)
     if "url_map" in p:
         ex.compute.mutate(
@@ -221,6 +224,14 @@ def update_proxy(ex: Executor, change: Change, p: dict[str, Any]) -> None:
             target_https_proxies_set_ssl_certificates_request_resource={
                 "sslCertificates": p["certificates"]
             },
+        )
+    if "ssl_policy" in p:
+        ex.compute.mutate(
+            collection,
+            "setSslPolicy",
+            **ex.scope(p),
+            **{parameter: p["name"]},
+            ssl_policy_reference_resource={"sslPolicy": p["ssl_policy"]},
         )
 
 
@@ -307,4 +318,9 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("target-proxy", "create"): create,
     ("target-proxy", "update"): update_proxy,
     ("target-proxy", "delete"): remove,
+    ("ssl-policy", "create"): create,
+    ("ssl-policy", "update"): patch,
+    ("ssl-policy", "delete"): remove,
+    ("ssl-certificate", "create"): create,
+    ("ssl-certificate", "delete"): remove,
 }

@@ -101,8 +101,9 @@ INGRESS_ANNOTATIONS = AnnotationSet(
     ),
     unsupported={
         "networking.gke.io/v1beta1.FrontendConfig": "remove it; use provisioner.io/ssl-redirect "
-        "for redirects to HTTPS (SSL policies are not offered yet)",
-        "networking.gke.io/managed-certificates": "remove it and name existing certificates in "
+        "for redirects to HTTPS and provisioner.io/tls-policy for the SSL policy",
+        "networking.gke.io/managed-certificates": "remove it; list the hosts in spec.tls for a "
+        "Google-managed certificate, or name existing certificates in "
         "provisioner.io/tls-certificates",
         "kubernetes.io/ingress.regional-static-ip-name": "remove it; regional (internal) "
         "Application Load Balancers are not served yet",

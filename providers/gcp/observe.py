@@ -84,6 +84,8 @@ GLOBAL_COLLECTIONS = {
     "backendServices": "backend service",
     "healthChecks": "health check",
     "globalAddresses": "address",
+    "sslCertificates": "SSL certificate",
+    "sslPolicies": "SSL policy",
 }
 """What an Application Load Balancer uses beyond firewalls and instance groups."""
 

@@ -145,8 +145,9 @@ class GcpProvider:
         return found
 
     def _certificates(self, app: a.GcpApplication, observed: AppObserved) -> dict[str, str]:
-        """Certificate name -> path; listed (one call) only when a proxy must change, to
-        refuse a name that does not exist before any write."""
+        """Certificate name -> path of those the user names; checked against the project's
+        certificates (read while observing) when a proxy must change, to refuse a name that
+        does not exist before any write."""
         project = self.compute.project
         wanted = {c for p in app.proxies for c in p.certificates}
         paths = {c: a.certificate_path(project, c) for c in wanted}
@@ -157,9 +158,7 @@ class GcpProvider:
         }
         if set(paths.values()) <= carried:
             return paths
-        existing = {
-            str(c["name"]) for c in self.compute.listing("sslCertificates", project=project)
-        }
+        existing = {str(c["name"]) for c in observed.all_certificates}
         for name in sorted(wanted):
             if name.rsplit("/", 1)[-1] not in existing:
                 raise InvalidSpec(
@@ -232,6 +231,8 @@ def _app_lookup(app: a.GcpApplication) -> Lookup:
             "targetHttpsProxies": tuple(p.name for p in app.proxies),
             "firewalls": (app.firewall_name,),
             "instanceGroups": tuple(g.name for g in app.groups),
+            "sslPolicies": (app.ssl_policy.name,) if app.ssl_policy else (),
+            "sslCertificates": ((app.managed_certificate.name,) if app.managed_certificate else ()),
         },
         member_zones=tuple(g.zone for g in app.groups),
     )

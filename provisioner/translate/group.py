@@ -41,6 +41,7 @@ from provisioner.translate.ingress import (
     MemberRoutes,
     build_default_backend,
     build_member_routes,
+    build_tls_hosts,
     ref_of,
 )
 from provisioner.translate.ingress_backends import BACKEND_FIELDS, BackendContext
@@ -186,6 +187,15 @@ class _Group:
             found += [c for c in values.get("tls_certificates", ()) if c not in found]
         return tuple(found)
 
+    def tls_hosts(self) -> tuple[str, ...]:
+        """The `spec.tls` hosts of every parsed member (frozen ones too, so that fixing one
+        never changes a certificate obtained for them), in seniority order."""
+        found: list[str] = []
+        for member in self.ordered:
+            if ref_of(member.ingress) in self.values:
+                found += [h for h in build_tls_hosts(member.ingress) if h not in found]
+        return tuple(found)
+
     def tags(self) -> dict[str, str]:
         tags: dict[str, str] = {}
         owner: dict[str, str] = {}
@@ -210,8 +220,12 @@ class _Group:
         tags.update(self.params.get("tags") or {})
         return tags
 
-    def listen_ports(self, certificates: tuple[str, ...]) -> dict[str, dict[int, Protocol]]:
-        """Each member's listeners; a port given two protocols is an error on the younger."""
+    def listen_ports(
+        self, certificates: tuple[str, ...], tls_hosts: tuple[str, ...] = ()
+    ) -> dict[str, dict[int, Protocol]]:
+        """Each member's listeners; a port given two protocols is an error on the younger.
+        An HTTPS port needs certificates, or `spec.tls` hosts for the provider to decide
+        whether it can obtain a certificate for them."""
         chosen: dict[int, tuple[Protocol, str]] = {}
         ports: dict[str, dict[int, Protocol]] = {}
         for ref, values in self.values.items():
@@ -228,7 +242,7 @@ class _Group:
                         f"{chosen[port][0].value}:{port}",
                     )
                 chosen.setdefault(port, (protocol, ref))
-                if protocol is Protocol.HTTPS and not certificates:
+                if protocol is Protocol.HTTPS and not certificates and not tls_hosts:
                     where = self.sources[ref].get("listen_ports", _describe("tls_certificates"))
                     self.fail(
                         ref,
@@ -272,8 +286,9 @@ def build_ingress_group(members: Sequence[IngressMember], *, context: GroupConte
     group.parse()
     group.decide_exclusive()
     certificates = group.certificates()
+    tls_hosts = group.tls_hosts()
     tags = group.tags()
-    ports = group.listen_ports(certificates)
+    ports = group.listen_ports(certificates, tls_hosts)
     redirect = group.ssl_redirect(ports)
     default, backends = _default_backend(group)
     routes: dict[str, MemberRoutes] = {}
@@ -310,6 +325,7 @@ def build_ingress_group(members: Sequence[IngressMember], *, context: GroupConte
         all_ports=ports,
         default=default,
         certificates=certificates,
+        tls_hosts=tls_hosts,
         redirect=redirect,
     )
     desired = _load_balancer(group, listeners, backends, tags)
@@ -391,6 +407,7 @@ def _listeners(
     all_ports: Mapping[str, Mapping[int, Protocol]],
     default: Action,
     certificates: tuple[str, ...],
+    tls_hosts: tuple[str, ...] = (),
     redirect: int | None,
 ) -> list[Listener]:
     """Every port any parsed member listens on, so a frozen member keeps its listeners."""
@@ -401,7 +418,11 @@ def _listeners(
     policy = str(group.settings.get("tls_policy", DEFAULT_TLS_POLICY))
     listeners: list[Listener] = []
     for port, protocol in sorted(protocols.items()):
-        tls = Tls(certificates=certificates, policy=policy) if protocol is Protocol.HTTPS else None
+        tls = (
+            Tls(certificates=certificates, policy=policy, hosts=tls_hosts)
+            if protocol is Protocol.HTTPS
+            else None
+        )
         if protocol is Protocol.HTTP and redirect is not None:
             action: Action = Redirect(status_code=301, protocol="HTTPS", port=redirect)
             listeners.append(Listener(port=port, protocol=protocol, default=action))

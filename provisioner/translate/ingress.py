@@ -155,3 +155,17 @@ def build_default_backend(
     return build_backend(
         namespace_of(ingress), raw, where="spec.defaultBackend", values=values, context=context
     )
+
+
+def build_tls_hosts(ingress: Obj) -> tuple[str, ...]:
+    """The hosts of `spec.tls`, lowercased, each once. They are carried, not checked: only a
+    provider that obtains certificates for them gives them a meaning, and checks them."""
+    hosts: list[str] = []
+    entries = spec_of(ingress).get("tls")
+    for entry in entries if isinstance(entries, list) else ():
+        listed = entry.get("hosts") if isinstance(entry, Mapping) else None
+        for raw in listed if isinstance(listed, list) else ():
+            host = str(raw).strip().lower()
+            if host and host not in hosts:
+                hosts.append(host)
+    return tuple(hosts)

@@ -1,6 +1,7 @@
 """The CLI end to end with Ingresses against the Compute fake in its own process: the example
 group and the HTTPS Ingress applied, re-applied without a write, one path added with one
-URL map update, and the internal default refused with advice."""
+URL map update, the internal default refused with advice, and a Google-managed certificate
+with its SSL policy created, then replaced by create, swap, delete."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from providers.gcp.client import is_mutating
 from providers.gcp.seed import SeedNode, seed_cluster
 from tests.e2e import test_cli_gcp as base
 from tests.e2e.test_cli_gcp import PROJECT, ZONES, Gcp
@@ -117,3 +119,64 @@ def test_legacy_gce_class_only_when_listed(gcp: Gcp) -> None:
     assert code == 0, body
     (entry,) = body["objects"]
     assert entry["status"]["loadBalancer"]["ingress"][0]["ip"]
+
+
+def secure(*tls_hosts: str) -> list[dict[str, object]]:
+    """One Ingress on HTTP and HTTPS with spec.tls hosts and no certificate named."""
+    site = ing.ingress(
+        "secure",
+        rules=[("www.example.com", [ing.path("/", "Prefix", "store")])],
+        annotations={"provisioner.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]'},
+    )
+    site["spec"]["tls"] = [{"hosts": list(tls_hosts), "secretName": "secure-tls"}]
+    return [
+        ing.ingress_class(),
+        *ing.nodes(3, project=PROJECT),
+        ing.service("store", "default", 30180),
+        site,
+    ]
+
+
+def test_managed_certificate_and_ssl_policy(gcp: Gcp) -> None:
+    manifests = gcp.write("secure.yaml", *secure("www.example.com"))
+    code, body = gcp.run("apply", manifests)
+    assert code == 0, body
+    writes = gcp.mutating()
+    assert writes["sslPolicies.insert"] == 1 and writes["sslCertificates.insert"] == 1
+    (certificate,) = gcp.listing("global/sslCertificates")
+    assert certificate["type"] == "MANAGED"
+    assert certificate["managed"]["domains"] == ["www.example.com"]
+    (policy,) = gcp.listing("global/sslPolicies")
+    assert (policy["profile"], policy["minTlsVersion"]) == ("MODERN", "TLS_1_2")
+    (proxy,) = gcp.listing("global/targetHttpsProxies")
+    assert proxy["sslCertificates"] == [certificate["selfLink"]]
+    assert proxy["sslPolicy"] == policy["selfLink"]
+
+    gcp.clear()
+    assert gcp.run("apply", manifests)[0] == 0
+    assert gcp.mutating() == Counter()
+
+    more = gcp.write("more.yaml", *secure("www.example.com", "shop.example.com"))
+    code, plan = gcp.run("plan", more)
+    assert code == 0
+    assert [(c["action"], c["type"]) for c in plan["changes"]] == [
+        ("create", "ssl-certificate"),
+        ("update", "target-proxy"),
+        ("delete", "ssl-certificate"),
+    ]
+    gcp.clear()
+    assert gcp.run("apply", more)[0] == 0
+    assert [c["operation"] for c in gcp.calls() if is_mutating(c["operation"])] == [
+        "sslCertificates.insert",
+        "targetHttpsProxies.setSslCertificates",
+        "sslCertificates.delete",
+    ]
+
+
+def test_wildcard_tls_host_is_refused(gcp: Gcp) -> None:
+    code, body = gcp.run("apply", gcp.write("wild.yaml", *secure("*.example.com")))
+    assert code == 1
+    (entry,) = body["objects"]
+    assert "Ingress default/secure: spec.tls host '*.example.com'" in entry["error"]
+    assert "pre-shared-cert" in entry["error"]
+    assert gcp.mutating() == Counter()

@@ -243,6 +243,7 @@ def test_delete_in_reverse_order(certified: Cloud, provider: GcpProvider) -> Non
         "globalForwardingRules",
         "targetHttpsProxies",
         "targetHttpProxies",
+        "sslPolicies",
         "urlMaps",
         "urlMaps",
         "backendServices",

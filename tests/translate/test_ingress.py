@@ -317,3 +317,28 @@ def test_default_backend_is_exclusive() -> None:
     assert found.desired.listeners[0].default == Forward(
         backends=found.desired.listeners[0].default.backends  # type: ignore[union-attr]
     )
+
+
+def _with_tls(site: dict[str, Any], *hosts: str) -> dict[str, Any]:
+    site["spec"]["tls"] = [{"hosts": list(hosts), "secretName": "site-tls"}]
+    return site
+
+
+def test_tls_hosts_are_carried_for_the_provider_to_decide() -> None:
+    """An HTTPS port without certificates passes translation when spec.tls names hosts: a
+    provider that can obtain certificates for them (GCP) does, the others refuse it."""
+    https = {ALB + "listen-ports": '[{"HTTPS": 443}]'}
+    site = _with_tls(ingress(annotations=https), "WWW.example.com", "api.example.com")
+    (listener,) = load_balancer(KEY, WEB, site).listeners
+    assert listener.tls is not None
+    assert listener.tls.certificates == ()
+    assert listener.tls.hosts == ("www.example.com", "api.example.com")
+    found = desired(KEY, WEB, _with_tls(ingress(annotations=https)))
+    assert found.error and "needs a certificate" in found.error
+
+
+def test_tls_hosts_do_not_open_https_by_themselves() -> None:
+    """Listen ports default to HTTP:80 unless certificates are named, whatever spec.tls says,
+    so the same manifest gives the same listeners on every cloud."""
+    lb = load_balancer(KEY, WEB, _with_tls(ingress(), "www.example.com"))
+    assert [(x.port, x.protocol) for x in lb.listeners] == [(80, Protocol.HTTP)]

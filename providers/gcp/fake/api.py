@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from providers.gcp.fake import backends, frontends, methods, network, proxies
+from providers.gcp.fake import backends, frontends, methods, network, policies, proxies
 from providers.gcp.fake.errors import NotImplementedByFake, not_found
 from providers.gcp.fake.filters import compile_filter, page
 from providers.gcp.fake.links import GLOBAL, REGIONS, ZONES, Key, Location, Scope, check_location
@@ -54,7 +54,7 @@ register(
         methods=frozenset({"get", "list", "wait"}),
     ),
 )
-_ = network  # registers its collections on import
+_ = (network, policies)  # register their collections on import
 
 VERBS: dict[tuple[str, str], Verb] = {**backends.VERBS, **frontends.VERBS, **proxies.VERBS}
 

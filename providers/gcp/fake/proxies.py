@@ -1,7 +1,8 @@
 """Target HTTP(S) proxies and SSL certificates, between URL maps and forwarding rules.
 
 SSL certificates have no update method: a changed certificate is a new certificate, swapped
-onto the proxy with setSslCertificates before the old one is deleted.
+onto the proxy with setSslCertificates before the old one is deleted. An HTTPS proxy's SSL
+policy (`policies`) must exist; setSslPolicy attaches another or, given none, detaches it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from providers.gcp.fake.store import Resource
 
 URL_MAPS = ((Scope.GLOBAL, "urlMaps"),)
 CERTIFICATES = ((Scope.GLOBAL, "sslCertificates"),)
+POLICIES = ((Scope.GLOBAL, "sslPolicies"),)
 PROXY_METHODS = frozenset({"get", "list", "insert", "delete", "patch", "setUrlMap"})
 
 
@@ -28,6 +30,12 @@ def prepare_https_proxy(ctx: Context, body: Resource, old: Resource | None) -> N
     prepare_http_proxy(ctx, body, old)
     checks.one_of(body, "quicOverride", ("NONE", "ENABLE", "DISABLE"), default="NONE")
     _certificates(ctx, body, "resource")
+    if body.get("sslPolicy"):
+        body["sslPolicy"] = ctx.require(
+            body["sslPolicy"], field="resource.sslPolicy", collections=POLICIES
+        )
+    else:
+        body.pop("sslPolicy", None)
 
 
 def _certificates(ctx: Context, body: Resource, prefix: str) -> None:
@@ -47,6 +55,8 @@ def _certificates(ctx: Context, body: Resource, prefix: str) -> None:
 def proxy_refs(proxy: Resource) -> Iterable[str]:
     yield proxy["urlMap"]
     yield from proxy.get("sslCertificates", [])
+    if proxy.get("sslPolicy"):
+        yield proxy["sslPolicy"]
 
 
 def set_url_map(
@@ -68,6 +78,21 @@ def set_ssl_certificates(
     proxy["sslCertificates"] = body["sslCertificates"]
     refresh(ctx, collection, proxy)
     return operation(ctx, "setSslCertificates", ctx.key, target_id=proxy["id"])
+
+
+def set_ssl_policy(
+    ctx: Context, collection: Collection, body: Resource, query: dict[str, str]
+) -> Resource:
+    """Attach the policy named in the body, or detach the proxy's policy when it names none."""
+    proxy = existing(ctx)
+    if body.get("sslPolicy"):
+        proxy["sslPolicy"] = ctx.require(
+            body["sslPolicy"], field="sslPolicyReference.sslPolicy", collections=POLICIES
+        )
+    else:
+        proxy.pop("sslPolicy", None)
+    refresh(ctx, collection, proxy)
+    return operation(ctx, "setSslPolicy", ctx.key, target_id=proxy["id"])
 
 
 def prepare_certificate(ctx: Context, body: Resource, old: Resource | None) -> None:
@@ -128,7 +153,7 @@ register(
         Scope.GLOBAL,
         "compute#targetHttpsProxy",
         "target_https_proxy",
-        methods=PROXY_METHODS | {"setSslCertificates"},
+        methods=PROXY_METHODS | {"setSslCertificates", "setSslPolicy"},
         prepare=prepare_https_proxy,
         refs=proxy_refs,
         fingerprint=whole,
@@ -147,4 +172,5 @@ VERBS = {
     ("targetHttpProxies", "setUrlMap"): set_url_map,
     ("targetHttpsProxies", "setUrlMap"): set_url_map,
     ("targetHttpsProxies", "setSslCertificates"): set_ssl_certificates,
+    ("targetHttpsProxies", "setSslPolicy"): set_ssl_policy,
 }
