@@ -82,8 +82,28 @@ class ApiError(Exception):
         return self.status == 404
 
 
+class ConfigurationError(Exception):
+    """No usable API server configuration; the message names where it was looked for."""
+
+
 def load_configuration(kubeconfig: str | None) -> k8s.Configuration:
     """A kubeconfig file when given (or $KUBECONFIG), else the in-cluster service account."""
+    try:
+        return _load_configuration(kubeconfig)
+    except Exception as err:  # the client raises its own, YAML's and OS errors alike
+        where = (
+            f"--kubeconfig {kubeconfig}"
+            if kubeconfig
+            else "the in-cluster service account, $KUBECONFIG and ~/.kube/config"
+        )
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigurationError(
+            f"{where}: no usable Kubernetes configuration ({detail}); accepted: a readable "
+            "kubeconfig file with a current context, or running in a pod with a service account"
+        ) from None
+
+
+def _load_configuration(kubeconfig: str | None) -> k8s.Configuration:
     configuration = k8s.Configuration()
     if kubeconfig:
         k8s_config.load_kube_config(  # type: ignore[no-untyped-call]

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import socket
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from types import FrameType
 
 from providers.base import Provider
 from provisioner.kube import logs
-from provisioner.kube.api import Api, ApiError, load_configuration
+from provisioner.kube.api import Api, ApiError, ConfigurationError, load_configuration
 from provisioner.kube.controller import Controller, ControllerConfig, OutcomeHook
 from provisioner.kube.leader import LeaderElector, LeaseConfig
 from provisioner.kube.metrics import Metrics, health_routes, metrics_routes, parse_addr, serve
@@ -218,8 +219,12 @@ def run(
         signal.signal(sig, on_signal)
     try:
         running = start_controller(args, provider, selection)
+    except ConfigurationError as err:
+        print(f"provisioner: error: {err}", file=sys.stderr)
+        return 2
     except (ApiError, OSError) as err:
         log.error("could not start", extra={"error": str(err)})
+        print(f"provisioner: error: could not start: {err}", file=sys.stderr)
         return 1
     log.info(
         "controller started",

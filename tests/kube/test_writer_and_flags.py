@@ -4,6 +4,7 @@ the `run` flags."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,29 @@ def test_bad_run_flags_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> N
         ]
     )
     assert code == 2
+
+
+def test_an_unusable_kubeconfig_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    broken = tmp_path / "kubeconfig"
+    broken.write_text("clusters: [")
+    for path in (str(tmp_path / "missing"), str(broken)):
+        code = main(
+            [
+                "run",
+                "--cluster-name",
+                "c",
+                "--kubeconfig",
+                path,
+                "--metrics-addr",
+                "0",
+                "--health-addr",
+                "0",
+            ]
+        )
+        err = capsys.readouterr().err
+        assert code == 2
+        assert f"--kubeconfig {path}" in err and "Traceback" not in err
+        assert "accepted: a readable kubeconfig file" in err
