@@ -18,7 +18,7 @@ from typing import Any
 
 from providers.aws import marks as m
 from providers.aws.actions import canonical_list, target_groups_of, wire
-from providers.aws.changes import Context, Phases, ref
+from providers.aws.changes import Context, Phases, delete_listener, listeners_by_port, ref
 from providers.aws.desired import DEFAULT_TLS_POLICY
 from providers.aws.observe import ObservedLoadBalancer, ObservedRule
 from providers.aws.priorities import Slot, assign
@@ -72,12 +72,7 @@ def plan_listeners(
     tg_ids: Mapping[str, Any],
 ) -> None:
     key = ctx.desired.key
-    observed: dict[int, dict[str, Any]] = {}
-    for sdk in sorted(keep.listeners if keep else [], key=lambda x: str(x["ListenerArn"])):
-        if sdk["Port"] in observed:
-            phases.listeners.append(_delete_listener(key, lb_name, sdk, "duplicate port"))
-        else:
-            observed[int(sdk["Port"])] = sdk
+    observed = listeners_by_port(key, lb_name, keep, phases)
     work: list[_ListenerWork] = []
     for listener in ctx.desired.listeners:
         current = observed.pop(listener.port, None)
@@ -99,7 +94,7 @@ def plan_listeners(
     for item in work:
         _plan_rules(ctx, phases, item, tg_ids=tg_ids, delete_first=delete_first)
     for port in sorted(observed):
-        phases.listeners.append(_delete_listener(key, lb_name, observed[port], "port removed"))
+        phases.listeners.append(delete_listener(key, lb_name, observed[port], "port removed"))
 
 
 def _check_quota(ctx: Context, work: Sequence[_ListenerWork]) -> None:
@@ -218,17 +213,6 @@ def _plan_listener(
             )
         )
     return current["ListenerArn"]
-
-
-def _delete_listener(key: str, lb_name: str, listener: Mapping[str, Any], reason: str) -> Change:
-    return Change(
-        action=Action.DELETE,
-        type="listener",
-        name=f"{lb_name}:{listener['Port']}",
-        owner=key,
-        reason=reason,
-        params={"ListenerArn": listener["ListenerArn"]},
-    )
 
 
 def _conditions(conditions: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:

@@ -7,7 +7,7 @@ change of the same plan, params hold `{"ref": name}` and apply substitutes the i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +95,31 @@ def delete_lb(key: str, lb: ObservedLoadBalancer, *, reason: str, replace: bool 
         reason=reason,
         params={"LoadBalancerArn": lb.arn},
     )
+
+
+def delete_listener(key: str, lb_name: str, listener: Mapping[str, Any], reason: str) -> Change:
+    return Change(
+        action=Action.DELETE,
+        type="listener",
+        name=f"{lb_name}:{listener['Port']}",
+        owner=key,
+        reason=reason,
+        params={"ListenerArn": listener["ListenerArn"]},
+    )
+
+
+def listeners_by_port(
+    key: str, lb_name: str, keep: ObservedLoadBalancer | None, phases: Phases
+) -> dict[int, dict[str, Any]]:
+    """The kept load balancer's listeners by port; a second listener on a port (which only a
+    crash between two calls can leave) is planned for deletion."""
+    observed: dict[int, dict[str, Any]] = {}
+    for listener in sorted(keep.listeners if keep else [], key=lambda x: str(x["ListenerArn"])):
+        if listener["Port"] in observed:
+            phases.listeners.append(delete_listener(key, lb_name, listener, "duplicate port"))
+        else:
+            observed[int(listener["Port"])] = listener
+    return observed
 
 
 def delete_tg(key: str, tg: ObservedTargetGroup, reason: str) -> Change:

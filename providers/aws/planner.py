@@ -22,7 +22,9 @@ from providers.aws.changes import (
     attributes_change,
     delete_group,
     delete_lb,
+    delete_listener,
     delete_tg,
+    listeners_by_port,
     ref,
     revoke_backend_rules,
     tags_change,
@@ -327,12 +329,7 @@ def _plan_listeners(
     tg_ids: dict[str, Any],
 ) -> None:
     key = ctx.desired.key
-    observed: dict[int, dict[str, Any]] = {}
-    for listener in sorted(keep.listeners if keep else [], key=lambda x: str(x["ListenerArn"])):
-        if listener["Port"] in observed:
-            phases.listeners.append(_delete_listener(key, lb_name, listener, "duplicate port"))
-        else:
-            observed[int(listener["Port"])] = listener
+    observed = listeners_by_port(key, lb_name, keep, phases)
     for spec in d.listeners(ctx.desired):
         target = tg_ids[spec.backend_id]
         current = observed.pop(spec.port, None)
@@ -391,15 +388,4 @@ def _plan_listeners(
                 )
             )
     for port in sorted(observed):
-        phases.listeners.append(_delete_listener(key, lb_name, observed[port], "port removed"))
-
-
-def _delete_listener(key: str, lb_name: str, listener: dict[str, Any], reason: str) -> Change:
-    return Change(
-        action=Action.DELETE,
-        type="listener",
-        name=f"{lb_name}:{listener['Port']}",
-        owner=key,
-        reason=reason,
-        params={"ListenerArn": listener["ListenerArn"]},
-    )
+        phases.listeners.append(delete_listener(key, lb_name, observed[port], "port removed"))
