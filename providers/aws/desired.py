@@ -207,6 +207,8 @@ def target_groups(
     for backend in desired.backends:
         targets = _targets(backend, network)
         attributes = {} if alb else {"proxy_protocol_v2.enabled": _bool(backend.proxy_protocol)}
+        if alb:
+            attributes.update(backend_settings(backend))
         attributes.update(backend.attributes)
         version = (backend.protocol_version or "HTTP1") if alb else None
         dualstack = desired.ip_family is IpFamily.DUALSTACK and backend.target_type is TargetType.IP
@@ -234,6 +236,44 @@ def target_groups(
             )
         )
     return specs
+
+
+def backend_settings(backend: Backend) -> dict[str, str]:
+    """The portable backend settings as ALB target group attributes.
+
+    Draining is the deregistration delay; cookie affinity is load-balancer-generated cookie
+    stickiness. An ALB has no per-backend response timeout (its idle timeout is the load
+    balancer's; the annotation is refused earlier) and no source-address affinity. A value
+    given both ways must agree, or the Ingress would not get what one of them says.
+    """
+    settings: dict[str, tuple[str, str]] = {}
+    if backend.draining_seconds is not None:
+        draining = ("provisioner.io/connection-draining-timeout", str(backend.draining_seconds))
+        settings["deregistration_delay.timeout_seconds"] = draining
+    if backend.affinity == "client-ip":
+        raise InvalidSpec(
+            f"provisioner.io/session-affinity: client-ip on backend {backend.id}: an "
+            "Application Load Balancer keeps a client on one target by cookie only; accepted: "
+            "none, cookie",
+            field="provisioner.io/session-affinity",
+            value="client-ip",
+        )
+    if backend.affinity is not None:
+        cookie = backend.affinity == "cookie"
+        settings["stickiness.enabled"] = ("provisioner.io/session-affinity", _bool(cookie))
+        if cookie:
+            settings["stickiness.type"] = ("provisioner.io/session-affinity", "lb_cookie")
+    for attribute, (annotation, value) in settings.items():
+        given = backend.attributes.get(attribute)
+        if given is not None and given != value:
+            raise InvalidSpec(
+                f"{annotation} and provisioner.io/backend-attributes disagree on backend "
+                f"{backend.id}: {attribute}={value!r} against {attribute}={given!r}; accepted: "
+                "one of them, or the same value in both",
+                field=annotation,
+                value=given,
+            )
+    return {attribute: value for attribute, (_, value) in settings.items()}
 
 
 def _all_v6(targets: frozenset[TargetKey]) -> bool:

@@ -201,10 +201,6 @@ INGRESS_ANNOTATIONS = AnnotationSet(
         _a("mutual-authentication"): "remove it; mutual TLS is not offered",
         "provisioner.io/backend-timeout": "on AWS set idle_timeout.timeout_seconds in "
         "provisioner.io/aws-load-balancer-attributes",
-        "provisioner.io/connection-draining-timeout": "on AWS set "
-        "deregistration_delay.timeout_seconds in provisioner.io/backend-attributes",
-        "provisioner.io/session-affinity": "on AWS set stickiness.* in "
-        "provisioner.io/backend-attributes",
     },
     unsupported_prefixes={
         _a("actions."): "route with spec.rules (and defaultBackend) instead of custom actions",
