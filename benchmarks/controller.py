@@ -31,13 +31,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--services", type=int, default=50)
     parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument(
+        "--aws-api-rate",
+        action="append",
+        default=[],
+        help="passed to the controller (e.g. modify=100:100); default: AWS's published rates",
+    )
     args = parser.parse_args()
     with running_stack(Path(tempfile.mkdtemp(prefix="bench-controller-"))) as stack:
-        run(stack, args.services, args.samples)
+        rates = [flag for rate in args.aws_api_rate for flag in ("--aws-api-rate", rate)]
+        run(stack, args.services, args.samples, rates)
 
 
-def run(stack: Stack, services: int, samples: int) -> None:
-    ctl = stack.controller("--no-leader-elect", "--workers", "4")
+def run(stack: Stack, services: int, samples: int, rates: list[str]) -> None:
+    ctl = stack.controller("--no-leader-elect", "--workers", "4", *rates)
     ctl.wait_ready()
     api = stack.api
     to_status = []
@@ -81,7 +88,7 @@ def run(stack: Stack, services: int, samples: int) -> None:
     ctl.terminate()
     total = services + samples + 1
     stack.moto.clear_recording()
-    restarted = stack.controller("--no-leader-elect", "--workers", "4")
+    restarted = stack.controller("--no-leader-elect", "--workers", "4", *rates)
     started = time.monotonic()
     restarted.wait_ready()
     wait_for(

@@ -10,7 +10,7 @@ from typing import Any
 
 from providers.aws.annotations import ANNOTATIONS, LB_TYPE
 from providers.aws.ingress_annotations import INGRESS_ANNOTATIONS
-from providers.base import Provider, Settings
+from providers.base import Provider, ProviderError, Settings
 from provisioner.annotations import AnnotationSet
 
 
@@ -27,9 +27,18 @@ class AwsProviderFactory:
         group.add_argument(
             "--vpc-id", help="VPC of the cluster (default: the VPC of the node instances)"
         )
+        group.add_argument(
+            "--aws-api-rate",
+            action="append",
+            default=[],
+            metavar="CLASS=RATE:BURST",
+            help="client-side limit for one API class (describe 50:200, targets 4:20, modify "
+            "3:20 by default: AWS's published rates); raise it for an account with raised "
+            "quotas (repeatable)",
+        )
 
     def create(self, settings: Settings, args: argparse.Namespace) -> Provider:
-        from providers.aws.client import build_clients
+        from providers.aws.client import build_clients, parse_rate
         from providers.aws.provider import AwsConfig, AwsProvider
 
         region = (
@@ -37,7 +46,14 @@ class AwsProviderFactory:
             or os.environ.get("AWS_REGION")
             or os.environ.get("AWS_DEFAULT_REGION")
         )
-        clients = build_clients(region=region)
+        rates = {}
+        for raw in getattr(args, "aws_api_rate", None) or []:
+            try:
+                name, value = parse_rate(raw)
+            except ValueError as err:
+                raise ProviderError(f"--aws-api-rate {err}") from None
+            rates[name] = value
+        clients = build_clients(region=region, rates=rates)
         config = AwsConfig(
             cluster_name=settings.cluster_name,
             load_balancer_class=settings.load_balancer_class,

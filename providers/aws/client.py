@@ -87,12 +87,32 @@ class TokenBucket:
         return wait
 
 
-def default_limits() -> dict[str, TokenBucket]:
-    return {
-        "describe": TokenBucket(50, 200),
-        "targets": TokenBucket(4, 20),
-        "modify": TokenBucket(3, 20),
-    }
+API_CLASSES = {"describe": (50.0, 200), "targets": (4.0, 20), "modify": (3.0, 20)}
+"""Calls per second and burst per API class: AWS's published ELB rates, shared by ec2 writes."""
+
+
+def default_limits(
+    overrides: Mapping[str, tuple[float, int]] | None = None,
+) -> dict[str, TokenBucket]:
+    rates = {**API_CLASSES, **(overrides or {})}
+    return {name: TokenBucket(rate, burst) for name, (rate, burst) in rates.items()}
+
+
+def parse_rate(raw: str) -> tuple[str, tuple[float, int]]:
+    """`modify=10:40` -> ("modify", (10.0, 40)): an API class, calls per second, burst."""
+    name, sep, value = raw.partition("=")
+    rate, colon, burst = value.partition(":")
+    accepted = (
+        f"CLASS=RATE:BURST with CLASS one of {', '.join(API_CLASSES)}, RATE calls per second "
+        "above 0 and BURST a whole number of 1 or more (e.g. modify=10:40)"
+    )
+    try:
+        parsed = (float(rate), int(burst))
+    except ValueError:
+        raise ValueError(f"{raw!r}: expected {accepted}") from None
+    if name.strip() not in API_CLASSES or not sep or not colon or parsed[0] <= 0 or parsed[1] < 1:
+        raise ValueError(f"{raw!r}: expected {accepted}")
+    return name.strip(), parsed
 
 
 @dataclass(frozen=True)
@@ -223,6 +243,7 @@ def build_clients(
     region: str | None,
     session: boto3.Session | None = None,
     endpoint_url: str | None = None,
+    rates: Mapping[str, tuple[float, int]] | None = None,
 ) -> Clients:
     """Clients from the standard AWS environment (AWS_ENDPOINT_URL, credentials chain)."""
     sess = session or boto3.Session(region_name=region)
@@ -238,4 +259,5 @@ def build_clients(
         tagging=sess.client("resourcegroupstaggingapi", **extra),
         acm=sess.client("acm", **extra),
         region=resolved,
+        limits=default_limits(rates),
     )

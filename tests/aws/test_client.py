@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +134,36 @@ def test_build_clients_uses_endpoint_and_region(monkeypatch: pytest.MonkeyPatch)
     assert clients.elbv2.sdk.meta.endpoint_url == "http://127.0.0.1:1"
     assert clients.ec2.sdk.meta.config.retries["total_max_attempts"] == 1
     assert isinstance(clients.elbv2.retry, RetryPolicy)
+
+
+def test_api_rates_parse_and_refuse_clearly() -> None:
+    from providers.aws.client import default_limits, parse_rate
+
+    assert parse_rate("modify=10:40") == ("modify", (10.0, 40))
+    limits = default_limits({"modify": (10.0, 40)})
+    assert (limits["modify"].rate, limits["modify"].burst) == (10.0, 40)
+    assert (limits["targets"].rate, limits["targets"].burst) == (4.0, 20)
+    for bad in ("modify=10", "writes=1:1", "modify=0:5", "modify=x:1", "modify"):
+        with pytest.raises(ValueError, match="CLASS=RATE:BURST"):
+            parse_rate(bad)
+
+
+def test_a_bad_api_rate_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from provisioner.cli import main
+
+    code = main(
+        [
+            "plan",
+            "-f",
+            str(Path(__file__).parents[2] / "examples"),
+            "--cluster-name",
+            "c",
+            "--region",
+            "us-east-1",
+            "--aws-api-rate",
+            "writes=1:1",
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--aws-api-rate 'writes=1:1'" in err and "describe, targets, modify" in err

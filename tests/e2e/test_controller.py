@@ -299,7 +299,10 @@ def test_restart_over_fifty_converged_services_makes_no_cloud_write(
     controller_stack: Stack,
 ) -> None:
     stack = controller_stack
-    ctl = stack.controller("--workers", "4", "--no-leader-elect")
+    # The client-side limits are AWS's published rates; moto has none, so they are raised
+    # here to keep the suite quick (the restart below writes nothing whatever the limits).
+    fast = ("--aws-api-rate", "modify=100:100", "--aws-api-rate", "targets=100:100")
+    ctl = stack.controller("--workers", "4", "--no-leader-elect", *fast)
     ctl.wait_ready()
     names = [f"many-{i:02d}" for i in range(50)]
     quiet = {"provisioner.io/manage-backend-security-group-rules": "false"}
@@ -309,7 +312,7 @@ def test_restart_over_fifty_converged_services_makes_no_cloud_write(
         wait_for(lambda name=name: hostname(stack.api, name), timeout=120, what=name)
     assert ctl.terminate() == 0
     stack.moto.clear_recording()
-    restarted = stack.controller("--workers", "4", "--no-leader-elect")
+    restarted = stack.controller("--workers", "4", "--no-leader-elect", *fast)
     restarted.wait_ready()
     wait_for(
         lambda: sum(e.get("msg") == "reconciled" for e in restarted.log_entries()) >= 50,
