@@ -11,9 +11,9 @@ disagreement between the two is an error naming both.
 - `ingress.gcp.kubernetes.io/pre-shared-cert` names existing SSL certificates, exactly what
   `provisioner.io/tls-certificates` means on GCP.
 - `kubernetes.io/ingress.global-static-ip-name` and `kubernetes.io/ingress.allow-http` have
-  no portable meaning; they go to `options["gcp"]`, as do the portable backend settings
-  (timeout, connection draining, session affinity), which the translation decides once per
-  load balancer.
+  no portable meaning; they go to `options["gcp"]`. The portable backend settings (timeout,
+  connection draining, session affinity) travel on each backend of the model, from the
+  Ingress or, winning, from the Service.
 
 Annotations GKE users write for features not offered yet are errors, never ignored.
 """
