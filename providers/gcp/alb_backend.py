@@ -13,7 +13,14 @@ from typing import Any
 from providers.base import Action
 from providers.gcp import application as a
 from providers.gcp.alb_context import AppContext, AppPhases, desc, first, global_scope, stale
-from providers.gcp.changes import change, delete
+from providers.gcp.changes import (
+    change,
+    delete,
+    firewall_create,
+    firewall_update,
+    health_check_create,
+    health_check_update,
+)
 from providers.gcp.match import firewall_diff, health_check_diff
 from providers.gcp.network import global_path, path_of
 from providers.gcp.url_map import observed_hosts, owner_of, services_of
@@ -43,19 +50,15 @@ def plan_firewall(ctx: AppContext, phases: AppPhases, kept_services: set[str]) -
     if extra:
         ports = sorted({*body["allowed"][0]["ports"], *extra}, key=int)
         body["allowed"] = [{"IPProtocol": "tcp", "ports": ports}]
+    untargeted = app.firewall_untargeted
     if current is None:
         phases.add(
-            change(
-                Action.CREATE,
-                "firewall",
+            firewall_create(
                 app.firewall_name,
                 key,
-                reason="does not exist",
-                diff={
-                    "sourceRanges": list(body["sourceRanges"]),
-                    "allowed": [f"tcp:{','.join(body['allowed'][0]['ports'])}"],
-                },
-                params={"body": {**body, "name": app.firewall_name, **desc(ctx, a.FIREWALL)}},
+                body=body,
+                description=ctx.marks.description(key, a.FIREWALL),
+                untargeted=untargeted,
             )
         )
         keep: set[str] = set()
@@ -63,18 +66,7 @@ def plan_firewall(ctx: AppContext, phases: AppPhases, kept_services: set[str]) -
         keep = {str(current["name"])}
         diff = firewall_diff(body, current)
         if diff:
-            patch = {f: body[f] for f in diff if f in body}
-            phases.add(
-                change(
-                    Action.UPDATE,
-                    "firewall",
-                    str(current["name"]),
-                    key,
-                    reason="firewall differs: " + ", ".join(diff),
-                    diff=diff,
-                    params={"name": str(current["name"]), "body": patch},
-                )
-            )
+            phases.add(firewall_update(current, key, body=body, diff=diff, untargeted=untargeted))
     for item in ctx.observed.of("firewalls"):
         if str(item.get("name")) not in keep:
             phases.drop(delete("firewall", item, key, reason="not used any more", scope={}))
@@ -107,41 +99,24 @@ def plan_health_checks(
         role = a.health_check_role(backend.id)
         body = dict(backend.health_check_body)
         current = first(found, role)
+        scope = global_scope(collection)
         if current is None:
             name = backend.health_check_name
             phases.add(
-                change(
-                    Action.CREATE,
-                    "health-check",
+                health_check_create(
                     name,
                     key,
-                    reason="does not exist",
+                    body=body,
+                    description=ctx.marks.description(key, role),
                     diff={"backend": backend.id, "protocol": body["type"]},
-                    params={
-                        **global_scope(collection),
-                        "body": {**body, "name": name, **desc(ctx, role)},
-                    },
+                    scope=scope,
                 )
             )
         else:
             name = str(current["name"])
             diff = health_check_diff(body, current)
             if diff:
-                phases.add(
-                    change(
-                        Action.UPDATE,
-                        "health-check",
-                        name,
-                        key,
-                        reason="health check differs",
-                        diff=diff,
-                        params={
-                            **global_scope(collection),
-                            "name": name,
-                            "body": {**body, "name": name, "description": current["description"]},
-                        },
-                    )
-                )
+                phases.add(health_check_update(current, key, body=body, diff=diff, scope=scope))
         keep.add(name)
         paths[backend.id] = global_path(ctx.project, collection, name)
     stale(ctx, phases, "health-check", collection, keep)

@@ -11,19 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from providers.base import Action, Change, InvalidSpec
+from providers.base import Action, InvalidSpec
 from providers.gcp import application as a
 from providers.gcp.alb_context import (
     AppContext,
     AppPhases,
-    Resource,
     desc,
     differs,
     first,
     global_scope,
     stale,
 )
-from providers.gcp.changes import ADDRESS_REF, change, delete, ref
+from providers.gcp.changes import ADDRESS_REF, change, delete, labels_update, ref
 from providers.gcp.match import label_diff
 from providers.gcp.naming import application_name
 from providers.gcp.network import global_path, path_of
@@ -227,32 +226,17 @@ def plan_address(ctx: AppContext, phases: AppPhases) -> tuple[Any, str]:
         return ref(ADDRESS_REF), name
     diff = label_diff(labels, current.get("labels"))
     if diff:
-        phases.add(_label_change(ctx, "address", collection, current, labels, diff))
+        phases.add(
+            labels_update(
+                "address",
+                current,
+                ctx.app.key,
+                labels=labels,
+                diff=diff,
+                scope=global_scope(collection),
+            )
+        )
     return str(current["address"]), str(current["name"])
-
-
-def _label_change(
-    ctx: AppContext,
-    kind: str,
-    collection: str,
-    resource: Resource,
-    labels: Mapping[str, str],
-    diff: Mapping[str, Any],
-) -> Change:
-    return change(
-        Action.UPDATE,
-        kind,
-        str(resource["name"]),
-        ctx.app.key,
-        reason="labels differ",
-        diff={"labels": diff},
-        params={
-            **global_scope(collection),
-            "name": str(resource["name"]),
-            "labels": dict(labels),
-            "labelFingerprint": resource.get("labelFingerprint", ""),
-        },
-    )
 
 
 def plan_rules(

@@ -17,8 +17,14 @@ from dataclasses import dataclass, field
 
 from providers.gcp import marks as m
 from providers.gcp.client import Compute
-from providers.gcp.network import path_of
-from providers.gcp.observe import GLOBAL_COLLECTIONS, Lookup, Resource, check_names, observe_groups
+from providers.gcp.observe import (
+    GLOBAL_COLLECTIONS,
+    Lookup,
+    Resource,
+    check_names,
+    observe_groups,
+    users_of,
+)
 
 
 @dataclass
@@ -68,10 +74,4 @@ def group_users(
         services += compute.listing(
             "regionBackendServices", project=compute.project, region=compute.region
         )
-    users: dict[str, set[str]] = {}
-    for service in services:
-        for backend in service.get("backends") or []:
-            users.setdefault(path_of(str(backend.get("group", ""))), set()).add(
-                path_of(str(service.get("selfLink", service.get("name", ""))))
-            )
-    return users
+    return users_of(services)

@@ -11,7 +11,9 @@ An application `LoadBalancer` becomes, without I/O:
   own: see `tls`) and a global forwarding rule on its port, all rules on one reserved global
   address (ours, or the user's `global-static-ip-name`);
 - one firewall rule letting Google's front ends and health checkers (130.211.0.0/22,
-  35.191.0.0/16) reach the node ports.
+  35.191.0.0/16) reach the node ports, on the nodes only: it targets the network tags all
+  node instances share, else their one service account (`network.NodeTarget`); with
+  neither it applies to every VM of the network, and the plan says why.
 
 What this load balancer cannot express is refused here, before any call, naming the
 annotation or the Ingress that asked for it.
@@ -28,7 +30,7 @@ from providers.gcp import marks as m
 from providers.gcp import naming
 from providers.gcp.desired import HTTP_SUCCESS_CODES, GroupSpec, groups, health_check_body
 from providers.gcp.ingress_annotations import ALLOW_HTTP_FIELD, STATIC_IP_FIELD
-from providers.gcp.network import NodeVm, global_path, node_vm
+from providers.gcp.network import NodeTarget, NodeVm, global_path, node_vm
 from providers.gcp.tls import (
     ManagedCertificateSpec,
     SslPolicySpec,
@@ -128,6 +130,8 @@ class GcpApplication:
     proxies: tuple[ProxySpec, ...]
     firewall_name: str
     firewall_body: Mapping[str, Any]
+    firewall_untargeted: str
+    """Why the firewall rule applies to every VM of the network; empty when it is scoped."""
     address_name: str
     static_ip: str | None
     labels: Mapping[str, str]
@@ -318,6 +322,7 @@ def build_application(
     network: str,
     vms: tuple[NodeVm, ...],
     marks: m.Marks,
+    target: NodeTarget,
 ) -> GcpApplication:
     """Everything the plan needs to know about the desired side, computed once."""
     key, cluster = desired.key, marks.cluster
@@ -376,6 +381,7 @@ def build_application(
         "priority": 1000,
         "sourceRanges": sorted(FRONTEND_RANGES),
         "allowed": [{"IPProtocol": "tcp", "ports": [str(p) for p in opened if p]}],
+        **target.fields(),
     }
     policy = ssl_policy(desired, served)
     return GcpApplication(
@@ -385,6 +391,7 @@ def build_application(
         proxies=tuple(sorted(proxies, key=lambda p: p.port)),
         firewall_name=naming.application_name("fw", key, cluster=cluster, parts=(network,)),
         firewall_body=firewall_body,
+        firewall_untargeted=target.untargeted,
         address_name=naming.application_name("ip", key, cluster=cluster, parts=("global",)),
         static_ip=options.get(STATIC_IP_FIELD),
         labels=m.check_user_labels(desired.tags),

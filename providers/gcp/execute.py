@@ -172,6 +172,11 @@ def update_whole(ex: Executor, change: Change, p: dict[str, Any]) -> None:
     )
 
 
+def update_firewall(ex: Executor, change: Change, p: dict[str, Any]) -> None:
+    """A patch, or the whole rule when a target must go (a patch cannot clear a list)."""
+    (update_whole if p.get("whole") else patch)(ex, change, p)
+
+
 def set_labels(ex: Executor, change: Change, p: dict[str, Any]) -> None:
     collection, _, _ = collection_of(change, p)
     field = (
@@ -241,29 +246,27 @@ def _members(ex: Executor, p: Mapping[str, Any], method: str, paths: list[str]) 
     if method == "removeInstances":
         field = "instance_groups_remove_instances_request_resource"
         tolerated = MEMBER_MISSING_REASONS
+
+    def send(instances: list[str]) -> None:
+        ex.compute.mutate(
+            "instanceGroups",
+            method,
+            **ex.scope(p),
+            instance_group=p["name"],
+            **{field: {"instances": [{"instance": i} for i in instances]}},
+        )
+
     for start in range(0, len(paths), MEMBER_BATCH):
         batch = paths[start : start + MEMBER_BATCH]
         try:
-            ex.compute.mutate(
-                "instanceGroups",
-                method,
-                **ex.scope(p),
-                instance_group=p["name"],
-                **{field: {"instances": [{"instance": i} for i in batch]}},
-            )
+            send(batch)
         except ProviderError as err:
             if not set(reasons_of(err)) & tolerated:
                 raise
             # Someone got there first for part of the batch: one call per instance decides.
             for instance in batch:
                 try:
-                    ex.compute.mutate(
-                        "instanceGroups",
-                        method,
-                        **ex.scope(p),
-                        instance_group=p["name"],
-                        **{field: {"instances": [{"instance": instance}]}},
-                    )
+                    send([instance])
                 except ProviderError as one:
                     if not set(reasons_of(one)) & tolerated:
                         raise
@@ -307,7 +310,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("backend-service", "update"): patch,
     ("backend-service", "delete"): remove,
     ("firewall", "create"): create,
-    ("firewall", "update"): patch,
+    ("firewall", "update"): update_firewall,
     ("firewall", "delete"): remove,
     ("forwarding-rule", "create"): create,
     ("forwarding-rule", "update"): update_labelled,

@@ -18,6 +18,8 @@ from providers.gcp.network import path_of
 HEALTH_FIELDS = ("type", "checkIntervalSec", "timeoutSec", "healthyThreshold", "unhealthyThreshold")
 PROBE_FIELDS = ("httpHealthCheck", "httpsHealthCheck", "tcpHealthCheck")
 PROBE_KEYS = ("port", "requestPath")
+FIREWALL_TARGETS = ("targetTags", "targetServiceAccounts")
+"""The fields that scope a firewall rule to some VMs; absent, it applies to all."""
 
 
 def _probe(body: Mapping[str, Any], name: str) -> dict[str, Any] | None:
@@ -88,9 +90,10 @@ def _allowed(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, tuple[str, .
 
 
 def firewall_diff(desired: Mapping[str, Any], observed: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """Fields a firewall patch changes: sources, destinations, allowed ports, priority."""
+    """Fields a firewall update changes: sources, destinations, targets, allowed ports,
+    priority."""
     diff: dict[str, list[Any]] = {}
-    for name in ("sourceRanges", "destinationRanges"):
+    for name in ("sourceRanges", "destinationRanges", *FIREWALL_TARGETS):
         have = sorted(observed.get(name) or [])
         want = sorted(desired.get(name) or [])
         if have != want:

@@ -6,14 +6,16 @@ compare by path, so a link the API returns in full form equals the one we sent.
 
 Nodes are VMs named by their providerID, `gce://<project>/<zone>/<instance>`. The network
 and the default subnetwork (for internal load balancers) come from the first node's
-interface unless `--network` or a subnet annotation says otherwise; they are cached per set
-of nodes, because they rarely change.
+interface unless `--network` or a subnet annotation says otherwise; the same read (one
+aggregated list of the node instances) tells which VMs a firewall rule for the nodes can
+target (`NodeTarget`). Both are cached per set of nodes, because they rarely change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from providers.base import InvalidSpec
 from providers.gcp.client import Compute
@@ -21,6 +23,8 @@ from provisioner.model import Node
 
 PROBE_RANGES = ("35.191.0.0/16", "209.85.152.0/22", "209.85.204.0/22")
 """Where Google's health checks for passthrough load balancers come from."""
+NAMES_PER_READ = 100
+"""Node names per instances read: the filter travels in the URL, which must stay short."""
 
 
 def path_of(link: str) -> str:
@@ -115,15 +119,73 @@ def node_vm(node: Node, *, project: str, region: str) -> NodeVm:
 
 
 @dataclass(frozen=True)
+class NodeTarget:
+    """Which VMs a firewall rule meant for the nodes applies to.
+
+    The network tags every node carries (GKE gives each cluster's nodes one), else the one
+    service account they all run as, else nothing: the rule then applies to every VM of the
+    network, and `untargeted` says why, for the plan and the docs.
+    """
+
+    tags: tuple[str, ...] = ()
+    service_accounts: tuple[str, ...] = ()
+    untargeted: str = ""
+
+    def fields(self) -> dict[str, list[str]]:
+        """The firewall fields that scope the rule (none when untargeted)."""
+        if self.tags:
+            return {"targetTags": list(self.tags)}
+        if self.service_accounts:
+            return {"targetServiceAccounts": list(self.service_accounts)}
+        return {}
+
+
+def node_target(instances: Sequence[Mapping[str, Any]], missing: Sequence[str]) -> NodeTarget:
+    """Tags all node instances share (sorted), else their common service account."""
+    if missing or not instances:
+        gone = ", ".join(sorted(missing)) or "no node instances"
+        return NodeTarget(untargeted=f"node instances not found: {gone}")
+    shared = set.intersection(*({str(t) for t in _tags(i)} for i in instances))
+    if shared:
+        return NodeTarget(tags=tuple(sorted(shared)))
+    accounts = {
+        tuple(sorted({str(a.get("email", "")) for a in i.get("serviceAccounts") or []}))
+        for i in instances
+    }
+    if len(accounts) == 1 and len(next(iter(accounts))) == 1 and next(iter(accounts))[0]:
+        return NodeTarget(service_accounts=next(iter(accounts)))
+    return NodeTarget(untargeted="the nodes share no network tag and no single service account")
+
+
+def _tags(instance: Mapping[str, Any]) -> list[Any]:
+    return list((instance.get("tags") or {}).get("items") or [])
+
+
+@dataclass(frozen=True)
 class Network:
     """The network and the default subnetwork of the cluster's nodes."""
 
     network: str
     subnetwork: str | None
+    target: NodeTarget = field(default_factory=lambda: NodeTarget(untargeted="no nodes"))
+
+
+def read_instances(compute: Compute, vms: Sequence[NodeVm]) -> dict[str, dict[str, Any]]:
+    """Instance path -> instance, for the nodes: one aggregated list per hundred names."""
+    names = sorted({vm.name for vm in vms})
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(names), NAMES_PER_READ):
+        pattern = "|".join(names[start : start + NAMES_PER_READ])
+        for item in compute.aggregated(
+            "instances", "instances", project=compute.project, filter=f'name eq "({pattern})"'
+        ):
+            found[path_of(str(item.get("selfLink", "")))] = item
+    return found
 
 
 def discover(compute: Compute, vms: Sequence[NodeVm], *, network: str | None) -> Network:
-    """Read the first node's interface (one call) for what the flags leave open."""
+    """Read the node instances (one call for up to a hundred nodes): the first one's
+    interface for what the flags leave open, and all of them for the firewall target."""
     if not vms:
         if network is None:
             raise InvalidSpec(
@@ -132,7 +194,8 @@ def discover(compute: Compute, vms: Sequence[NodeVm], *, network: str | None) ->
             )
         return Network(network=network_path(compute.project, network), subnetwork=None)
     first = vms[0]
-    found = compute.get("instances", project=compute.project, zone=first.zone, instance=first.name)
+    instances = read_instances(compute, vms)
+    found = instances.get(first.path)
     if found is None:
         raise InvalidSpec(
             f"nodes: instance {first.name} in zone {first.zone} does not exist in project "
@@ -145,4 +208,10 @@ def discover(compute: Compute, vms: Sequence[NodeVm], *, network: str | None) ->
     chosen = network_path(compute.project, network) if network else path_of(nic.get("network", ""))
     subnet = nic.get("subnetwork")
     same = subnet and path_of(nic.get("network", "")) == chosen
-    return Network(network=chosen, subnetwork=path_of(subnet) if same and subnet else None)
+    target = node_target(
+        [instances[vm.path] for vm in vms if vm.path in instances],
+        [vm.name for vm in vms if vm.path not in instances],
+    )
+    return Network(
+        network=chosen, subnetwork=path_of(subnet) if same and subnet else None, target=target
+    )

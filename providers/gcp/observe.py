@@ -160,6 +160,11 @@ def group_users(
     services = list(observed.all_backend_services)
     if include_global:
         services += compute.listing("backendServices", project=compute.project)
+    return users_of(services)
+
+
+def users_of(services: Iterable[Resource]) -> dict[str, set[str]]:
+    """Instance group path -> the backend services (paths) among `services` that use it."""
     users: dict[str, set[str]] = {}
     for service in services:
         for backend in service.get("backends") or []:

@@ -17,7 +17,18 @@ from typing import Any
 from providers.base import Action, Change
 from providers.gcp import marks as m
 from providers.gcp import naming
-from providers.gcp.changes import ADDRESS_REF, Phases, change, delete, ref
+from providers.gcp.changes import (
+    ADDRESS_REF,
+    Phases,
+    change,
+    delete,
+    firewall_create,
+    firewall_update,
+    health_check_create,
+    health_check_update,
+    labels_update,
+    ref,
+)
 from providers.gcp.desired import EXTERNAL, INTERNAL, GcpService
 from providers.gcp.groups import plan_groups
 from providers.gcp.match import (
@@ -152,22 +163,7 @@ def _labels(
 ) -> None:
     diff = label_diff(labels, resource.get("labels"))
     if diff:
-        out.append(
-            change(
-                Action.UPDATE,
-                kind,
-                str(resource["name"]),
-                key,
-                reason="labels differ",
-                diff={"labels": diff},
-                params={
-                    **region,
-                    "name": str(resource["name"]),
-                    "labels": dict(labels),
-                    "labelFingerprint": resource.get("labelFingerprint", ""),
-                },
-            )
-        )
+        out.append(labels_update(kind, resource, key, labels=labels, diff=diff, scope=region))
 
 
 def _plan_health_check(ctx: Context, phases: Phases) -> str:
@@ -175,44 +171,24 @@ def _plan_health_check(ctx: Context, phases: Phases) -> str:
     candidates, _ = _by_role(ctx.observed.health_checks, m.HEALTH_CHECK, svc.health_check_name)
     body = dict(svc.health_check_body)
     if not candidates:
+        name = svc.health_check_name
         phases.health_check.append(
-            change(
-                Action.CREATE,
-                "health-check",
-                svc.health_check_name,
+            health_check_create(
+                name,
                 key,
-                reason="does not exist",
+                body=body,
+                description=ctx.marks.description(key, m.HEALTH_CHECK),
                 diff={"protocol": body["type"], "port": _port(body)},
-                params={
-                    **region,
-                    "body": {
-                        **body,
-                        "name": svc.health_check_name,
-                        "description": ctx.marks.description(key, m.HEALTH_CHECK),
-                    },
-                },
+                scope=region,
             )
         )
-        name = svc.health_check_name
     else:
         kept = candidates[0]
         name = str(kept["name"])
         diff = health_check_diff(body, kept)
         if diff:
             phases.health_check.append(
-                change(
-                    Action.UPDATE,
-                    "health-check",
-                    name,
-                    key,
-                    reason="health check differs",
-                    diff=diff,
-                    params={
-                        **region,
-                        "name": name,
-                        "body": {**body, "name": name, "description": kept.get("description", "")},
-                    },
-                )
+                health_check_update(kept, key, body=body, diff=diff, scope=region)
             )
     for stale in [h for h in ctx.observed.health_checks if h.get("name") != name]:
         phases.stale_health_checks.append(
@@ -325,27 +301,9 @@ def _plan_firewalls(ctx: Context, phases: Phases, *, ip: Any) -> None:
         candidates, _ = _by_role(ctx.observed.firewalls, spec.role, spec.name)
         current = next((f for f in candidates if not firewall_replacement(body, f)), None)
         if current is None:
+            description = ctx.marks.description(key, spec.role)
             phases.firewalls.append(
-                change(
-                    Action.CREATE,
-                    "firewall",
-                    spec.name,
-                    key,
-                    reason="does not exist",
-                    diff={
-                        "sourceRanges": list(body["sourceRanges"]),
-                        "allowed": [
-                            f"{a['IPProtocol']}:{','.join(a['ports'])}" for a in body["allowed"]
-                        ],
-                    },
-                    params={
-                        "body": {
-                            **body,
-                            "name": spec.name,
-                            "description": ctx.marks.description(key, spec.role),
-                        }
-                    },
-                )
+                firewall_create(spec.name, key, body=body, description=description)
             )
             continue
         kept.append(current)
@@ -355,20 +313,7 @@ def _plan_firewalls(ctx: Context, phases: Phases, *, ip: Any) -> None:
         }
         diff = firewall_diff(comparable, current)
         if diff:
-            patch = {field: body[field] for field in diff if field in body}
-            if "disabled" in diff:
-                patch["disabled"] = False
-            phases.firewalls.append(
-                change(
-                    Action.UPDATE,
-                    "firewall",
-                    str(current["name"]),
-                    key,
-                    reason="firewall differs: " + ", ".join(diff),
-                    diff=diff,
-                    params={"name": str(current["name"]), "body": patch},
-                )
-            )
+            phases.firewalls.append(firewall_update(current, key, body=body, diff=diff))
     for stale in ctx.observed.firewalls:
         if not any(stale is k for k in kept):
             phases.stale_firewalls.append(

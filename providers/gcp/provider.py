@@ -110,9 +110,14 @@ class GcpProvider:
         a.check_application(desired)
         project = self.compute.project
         vms = a.node_vms(desired, project=project, region=self.compute.region)
-        network = self.network(vms).network
+        found = self.network(vms)
         app = a.build_application(
-            desired, project=project, network=network, vms=vms, marks=self.marks
+            desired,
+            project=project,
+            network=found.network,
+            vms=vms,
+            marks=self.marks,
+            target=found.target,
         )
         observed = observe_application(self.compute, self.marks, desired.key, _app_lookup(app))
         context = AppContext(

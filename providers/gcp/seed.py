@@ -19,11 +19,15 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import compute_v1
 
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+
 
 @dataclass(frozen=True)
 class SeedNode:
     name: str
     zone: str
+    tags: tuple[str, ...] | None = None
+    """The instance's network tags; None: the cluster's `node_tag`."""
 
     @classmethod
     def from_provider_id(cls, provider_id: str) -> SeedNode:
@@ -102,9 +106,11 @@ def seed_cluster(
     network: str = "cluster-network",
     node_tag: str = "cluster-node",
     machine_type: str = "e2-standard-2",
+    service_account: str | None = None,
     credentials: Credentials | None = None,
 ) -> SeededCluster:
-    """A custom-mode network, a /20 subnetwork per region used, one instance per node."""
+    """A custom-mode network, a /20 subnetwork per region used, one instance per node
+    (running as `service_account` when given, as GKE nodes run as their node pool's)."""
     kwargs = client_kwargs(endpoint, credentials)
     networks = compute_v1.NetworksClient(**kwargs)
     subnetworks = compute_v1.SubnetworksClient(**kwargs)
@@ -126,6 +132,11 @@ def seed_cluster(
             project=project, region=region, subnetwork=subnet.name
         ).self_link
     created: list[SeededInstance] = []
+    accounts = (
+        [compute_v1.ServiceAccount(email=service_account, scopes=[CLOUD_PLATFORM])]
+        if service_account
+        else []
+    )
     for node in nodes:
         instance = compute_v1.Instance(
             name=node.name,
@@ -142,7 +153,8 @@ def seed_cluster(
                     ),
                 )
             ],
-            tags=compute_v1.Tags(items=[node_tag]),
+            tags=compute_v1.Tags(items=list(node.tags if node.tags is not None else [node_tag])),
+            service_accounts=accounts,
         )
         wait(
             instances.insert_unary(project=project, zone=node.zone, instance_resource=instance),

@@ -364,6 +364,12 @@ def prepare_firewall(ctx: Context, body: Resource, old: Resource | None) -> None
     ranges = "sourceRanges" if direction == "INGRESS" else "destinationRanges"
     for index, value in enumerate(body.get(ranges, [])):
         checks.cidr(value, f"resource.{ranges}[{index}]")
+    if body.get("targetTags") and body.get("targetServiceAccounts"):
+        raise invalid_value(
+            "resource.targetServiceAccounts",
+            body["targetServiceAccounts"],
+            "Target service accounts cannot be combined with target tags.",
+        )
     if direction == "INGRESS" and not any(
         body.get(f) for f in ("sourceRanges", "sourceTags", "sourceServiceAccounts")
     ):

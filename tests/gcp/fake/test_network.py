@@ -7,7 +7,7 @@ from google.api_core import exceptions
 from google.cloud import compute_v1
 
 from providers.gcp.fake import FakeCompute
-from providers.gcp.seed import SeededCluster, SeedNode
+from providers.gcp.seed import SeededCluster, SeedNode, seed_cluster
 from tests.gcp.fake.builders import PROJECT, REGION, ZONE, Clients, wait
 
 
@@ -207,6 +207,41 @@ def test_firewall_insert_patch_update_and_checks(clients: Clients, cluster: Seed
             ),
         )
     wait(client.delete(project=PROJECT, firewall="allow-lb"))
+
+
+def test_firewall_targets_tags_or_service_accounts_not_both(
+    clients: Clients, cluster: SeededCluster
+) -> None:
+    client = clients.FirewallsClient
+    both = compute_v1.Firewall(
+        name="both",
+        network=cluster.network,
+        target_tags=["cluster-node"],
+        target_service_accounts=["nodes@p.iam.gserviceaccount.com"],
+        allowed=[compute_v1.Allowed(I_p_protocol="tcp", ports=["80"])],
+    )
+    with pytest.raises(exceptions.BadRequest, match=r"resource\.targetServiceAccounts"):
+        client.insert(project=PROJECT, firewall_resource=both)
+    both.target_tags = []
+    wait(client.insert(project=PROJECT, firewall_resource=both))
+    got = client.get(project=PROJECT, firewall="both")
+    assert list(got.target_service_accounts) == ["nodes@p.iam.gserviceaccount.com"]
+    assert list(got.target_tags) == []
+
+
+def test_instances_keep_tags_and_service_accounts(fake: FakeCompute, clients: Clients) -> None:
+    fake.reset()
+    seed_cluster(
+        fake.url,
+        project=PROJECT,
+        nodes=[SeedNode("tagged", ZONE, tags=("a", "b")), SeedNode("bare", ZONE, tags=())],
+        service_account="nodes@p.iam.gserviceaccount.com",
+    )
+    tagged = clients.InstancesClient.get(project=PROJECT, zone=ZONE, instance="tagged")
+    assert list(tagged.tags.items) == ["a", "b"] and tagged.tags.fingerprint
+    assert [a.email for a in tagged.service_accounts] == ["nodes@p.iam.gserviceaccount.com"]
+    bare = clients.InstancesClient.get(project=PROJECT, zone=ZONE, instance="bare")
+    assert list(bare.tags.items) == []
 
 
 def test_instance_labels_and_unknown_zone(clients: Clients, cluster: SeededCluster) -> None:
