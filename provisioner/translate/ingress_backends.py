@@ -170,7 +170,8 @@ def build_backend(
         targets = from_slices(port, slices) if slices else from_pods(service, port, context.pods)
         backend_port = ip_backend_port(port, targets)
     return Backend(
-        id=f"{namespace}/{name}:{given}@{target_type.value}",
+        # One backend per Service port whichever way a path names it (number or name).
+        id=f"{namespace}/{name}:{port.get('port')}@{target_type.value}",
         protocol=protocol,
         port=backend_port,
         target_type=target_type,

@@ -93,3 +93,23 @@ def route(ingresses: Sequence[Mapping[str, Any]], host: str, path: str) -> str:
         key=lambda i: (i["metadata"].get("creationTimestamp") or "", _ref(i)),
     )
     return _answer(senior[0], senior[0]["spec"]["defaultBackend"]) if senior else NOT_FOUND
+
+
+def by_port_number(answer: str, services: Sequence[Mapping[str, Any]]) -> str:
+    """`ns/svc:http` -> `ns/svc:80` when Service ns/svc names port 80 `http`.
+
+    The oracle answers with the port as the Ingress path names it; a load balancer has one
+    backend per Service port, however the paths name it, so comparisons use the number.
+    """
+    where, sep, port = answer.rpartition(":")
+    if not sep or port.isdigit():
+        return answer
+    namespace, _, name = where.partition("/")
+    for service in services:
+        meta = service.get("metadata") or {}
+        if (meta.get("namespace", "default"), meta.get("name")) != (namespace, name):
+            continue
+        for entry in (service.get("spec") or {}).get("ports") or []:
+            if entry.get("name") == port:
+                return f"{where}:{entry.get('port')}"
+    return answer
