@@ -1,6 +1,6 @@
 """Ingress manifests for the GCP Application Load Balancer tests, and their translation.
 
-`example()` is the GCP counterpart of `docs/examples/ingress.yaml`: an Ingress with two hosts
+`example()` is the GCP counterpart of `examples/ingress.yaml`: an Ingress with two hosts
 (one a wildcard), HTTP and HTTPS with a redirect, on its own load balancer; and a group of
 two Ingresses in two namespaces sharing another. Every backend is in instance mode (GCP does
 not serve NEGs yet). The nodes are the seeded VMs of `tests.gcp.builders`.
