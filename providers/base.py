@@ -104,6 +104,20 @@ class Change:
         return body
 
 
+def resolve_refs(value: Any, resolved: Mapping[str, Any]) -> Any:
+    """`{"ref": name}` anywhere in change params -> the id an earlier change produced."""
+    if isinstance(value, Mapping):
+        if set(value) == {"ref"}:
+            name = str(value["ref"])
+            if name not in resolved:
+                raise ProviderError(f"plan refers to {name}, which no earlier change created")
+            return resolved[name]
+        return {k: resolve_refs(v, resolved) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_refs(v, resolved) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Plan:
     """Ordered changes for one key, plus what the provider observed to produce them."""

@@ -12,6 +12,31 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
+from providers.base import (
+    CloudValidation,
+    Conflict,
+    InUse,
+    NotFound,
+    Throttled,
+    Unavailable,
+)
+
+_OUTCOMES: tuple[tuple[type[Exception], str], ...] = (
+    (Throttled, "throttled"),
+    (Unavailable, "unavailable"),
+    (NotFound, "not_found"),
+    (InUse, "in_use"),
+    (Conflict, "conflict"),
+    (CloudValidation, "invalid"),
+)
+
+
+def outcome(exc: BaseException | None) -> str:
+    """A short, bounded label for the call counter: `ok` or the neutral class name."""
+    if exc is None:
+        return "ok"
+    return next((name for cls, name in _OUTCOMES if isinstance(exc, cls)), "error")
+
 
 class CallCounter:
     """Counts every attempt by (service, operation, outcome); thread-safe."""

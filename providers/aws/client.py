@@ -29,9 +29,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from providers.aws.errors import outcome, translate
+from providers.aws.errors import translate
 from providers.base import ProviderError
-from providers.calls import CallCounter
+from providers.calls import CallCounter, outcome
 
 SDK_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 """botocore retries off: `AwsClient` retries, counts and limits every attempt itself."""

@@ -103,21 +103,3 @@ def translate(err: BaseException, *, service: str, operation: str) -> ProviderEr
     if isinstance(err, BotoCoreError):
         return ProviderError(f"{where}: {err}")
     return ProviderError(f"{where}: {err}")
-
-
-def outcome(exc: BaseException | None) -> str:
-    """A short, bounded label for the call counter: `ok` or the neutral class name."""
-    if exc is None:
-        return "ok"
-    names = {
-        Throttled: "throttled",
-        Unavailable: "unavailable",
-        NotFound: "not_found",
-        InUse: "in_use",
-        Conflict: "conflict",
-        CloudValidation: "invalid",
-    }
-    for cls, name in names.items():
-        if isinstance(exc, cls):
-            return name
-    return "error"

@@ -26,6 +26,7 @@ from providers.base import (
     Plan,
     ProviderError,
     Status,
+    resolve_refs,
 )
 
 TARGET_BATCH = 200
@@ -52,11 +53,11 @@ class Executor:
         pending = list(plan.changes)
         while pending:
             change = pending.pop(0)
-            params = self._resolve(change.params)
+            params = resolve_refs(change.params, self.resolved)
             if change.type == "security-group-rule":
                 batch = [(change, params)]
                 while pending and _same_rule_batch(change, params, pending[0], self):
-                    batch.append((pending[0], self._resolve(pending.pop(0).params)))
+                    batch.append((pending[0], resolve_refs(pending.pop(0).params, self.resolved)))
                 if len(batch) > 1:
                     RULE_BATCHES[change.action.value](self, batch)
                     continue
@@ -69,18 +70,6 @@ class Executor:
             "target_groups": dict(plan.observed.get("target_groups", {})),
         }
         return Status(hostnames=hostnames, holds_resources=True, detail=detail)
-
-    def _resolve(self, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            if set(value) == {"ref"}:
-                name = str(value["ref"])
-                if name not in self.resolved:
-                    raise ProviderError(f"plan refers to {name}, which no earlier change created")
-                return self.resolved[name]
-            return {k: self._resolve(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._resolve(v) for v in value]
-        return value
 
     def owned(self, tags: Mapping[str, str], owner: str) -> bool:
         return self.marks.owns(tags, owner)
@@ -363,7 +352,7 @@ def _same_rule_batch(first: Change, params: dict[str, Any], nxt: Change, ex: Exe
     if nxt.type != first.type or nxt.action is not first.action or nxt.owner != first.owner:
         return False
     try:
-        other = ex._resolve(nxt.params)
+        other = resolve_refs(nxt.params, ex.resolved)
     except ProviderError:
         return False
     return bool(other["GroupId"] == params["GroupId"] and other.get("tags") == params.get("tags"))

@@ -26,8 +26,8 @@ from google.cloud import compute_v1
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from providers.base import ProviderError, Unavailable
-from providers.calls import CallCounter
-from providers.gcp.errors import operation_error, outcome, translate
+from providers.calls import CallCounter, outcome
+from providers.gcp.errors import operation_error, translate
 
 SERVICE = "compute"
 READ_METHODS = frozenset({"get", "list", "aggregatedList", "listInstances", "getHealth", "wait"})

@@ -127,21 +127,3 @@ def operation_error(operation: str, op: Mapping[str, Any]) -> ProviderError | No
     neutral = cls(f"{operation}: {', '.join(codes)}: {messages}")
     neutral.gcp_reasons = tuple(codes)  # type: ignore[attr-defined]
     return neutral
-
-
-def outcome(exc: BaseException | None) -> str:
-    """A short, bounded label for the call counter: `ok` or the neutral class name."""
-    if exc is None:
-        return "ok"
-    names = {
-        Throttled: "throttled",
-        Unavailable: "unavailable",
-        NotFound: "not_found",
-        InUse: "in_use",
-        Conflict: "conflict",
-        CloudValidation: "invalid",
-    }
-    for cls, name in names.items():
-        if isinstance(exc, cls):
-            return name
-    return "error"

@@ -21,6 +21,7 @@ from providers.base import (
     Plan,
     ProviderError,
     Status,
+    resolve_refs,
 )
 from providers.gcp import marks as m
 from providers.gcp.changes import ADDRESS_REF
@@ -81,7 +82,8 @@ class Executor:
 
     def run(self, plan: Plan) -> Status:
         for change in plan.changes:
-            HANDLERS[(change.type, change.action.value)](self, change, self._resolve(change.params))
+            params = resolve_refs(change.params, self.resolved)
+            HANDLERS[(change.type, change.action.value)](self, change, params)
         if plan.deleting:
             return Status(holds_resources=False)
         ip = plan.observed.get("address") or self.resolved.get(ADDRESS_REF, "")
@@ -90,18 +92,6 @@ class Executor:
             "target_groups": dict(plan.observed.get("target_groups", {})),
         }
         return Status(ips=(str(ip),) if ip else (), holds_resources=True, detail=detail)
-
-    def _resolve(self, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            if set(value) == {"ref"}:
-                name = str(value["ref"])
-                if name not in self.resolved:
-                    raise ProviderError(f"plan refers to {name}, which no earlier change created")
-                return self.resolved[name]
-            return {k: self._resolve(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._resolve(v) for v in value]
-        return value
 
     def scope(self, p: Mapping[str, Any]) -> dict[str, str]:
         out = {"project": self.compute.project}
